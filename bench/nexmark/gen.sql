@@ -1,0 +1,4 @@
+-- The generator alone: every bid, nothing computed.
+CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '10000000', event_count = '${EVENTS}', paced = 'false', base_time = '2024-01-01T00:00:00Z');
+CREATE TABLE bh WITH (connector = 'blackhole');
+INSERT INTO bh SELECT bid FROM nexmark;

@@ -1,0 +1,39 @@
+/*
+ * buf.h — a growable byte buffer for building text (JSON output, messages,
+ * EXPLAIN output).  Memory through wd_realloc; wd_buf_free releases it.
+ */
+#ifndef WD_BUF_H
+#define WD_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wd_buf {
+    char *data;   /* NUL-terminated when len > 0 */
+    size_t len;
+    size_t cap;
+} wd_buf;
+
+#define WD_BUF_INIT {NULL, 0, 0}
+
+void wd_buf_reserve(wd_buf *b, size_t extra);
+void wd_buf_put(wd_buf *b, const void *p, size_t n);
+void wd_buf_puts(wd_buf *b, const char *s);
+void wd_buf_putc(wd_buf *b, char c);
+void wd_buf_printf(wd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wd_buf_vprintf(wd_buf *b, const char *fmt, va_list ap);
+void wd_buf_reset(wd_buf *b);   /* len = 0, keep memory */
+void wd_buf_free(wd_buf *b);
+
+/* Append s (n bytes) as a JSON string literal, quotes included. */
+void wd_buf_json_str(wd_buf *b, const char *s, size_t n);
+
+static inline void wd_buf_putc_fast(wd_buf *b, char c)
+{
+    if (b->len + 2 > b->cap) wd_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = 0;
+}
+
+#endif

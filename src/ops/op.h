@@ -1,0 +1,88 @@
+/*
+ * op.h — the operator interface.
+ *
+ * An operator is a table of functions (wd_op_vt) plus a runtime instance
+ * (wd_op) created per subtask from the immutable plan node.  The runtime
+ * calls on_batch / on_watermark / on_barrier / on_end; an operator passes
+ * results on with wd_op_emit*, which calls the next operator of the chain
+ * directly or hands the message to the chain's output router (queues to
+ * downstream subtasks).  Sources are driven by the runtime through their
+ * connector (connectors/connector.h) and feed the chain head.
+ *
+ * Batches given to on_batch are borrowed for the call; an operator that
+ * keeps one retains it (batch.h).  Operators never block: backpressure is
+ * applied by the runtime when it pushes into a full queue.
+ */
+#ifndef WD_OP_H
+#define WD_OP_H
+
+#include <stdint.h>
+
+#include "batch/batch.h"
+#include "common/error.h"
+#include "plan/graph.h"
+
+typedef struct wd_op wd_op;
+
+/* Where the last operator of a chain sends its messages (runtime-owned). */
+typedef struct wd_op_out {
+    int (*batch)(void *ctx, wd_batch *b, wd_error *err);
+    int (*watermark)(void *ctx, int64_t wm, wd_error *err);
+    int (*barrier)(void *ctx, uint64_t epoch, wd_error *err);
+    int (*end)(void *ctx, wd_error *err);
+    void *ctx;
+} wd_op_out;
+
+typedef struct wd_op_vt {
+    const char *name;
+    /* Create runtime state (op->state). */
+    int (*open)(wd_op *op, wd_error *err);
+    /* A batch on logical input `input`. */
+    int (*on_batch)(wd_op *op, uint32_t input, wd_batch *b, wd_error *err);
+    /* The combined watermark (minimum over inputs) advanced to wm.  NULL: forward. */
+    int (*on_watermark)(wd_op *op, int64_t wm, wd_error *err);
+    /* Checkpoint barrier: snapshot state, then forward.  NULL: forward. */
+    int (*on_barrier)(wd_op *op, uint64_t epoch, wd_error *err);
+    /* Every input ended: flush what is pending (fire windows …), then the
+     * runtime forwards the end.  NULL: nothing to flush. */
+    int (*on_end)(wd_op *op, wd_error *err);
+    /* Called periodically (~every 50 ms) on processing time.  NULL: none. */
+    int (*on_tick)(wd_op *op, int64_t now_ns, wd_error *err);
+    void (*close)(wd_op *op);
+} wd_op_vt;
+
+typedef struct wd_op_metrics {
+    _Atomic uint64_t rows_in, rows_out, batches_in, batches_out;
+    _Atomic uint64_t late_dropped;
+    _Atomic int64_t watermark;
+} wd_op_metrics;
+
+struct wd_op {
+    const wd_op_vt *vt;
+    const wd_node *node;     /* the plan node (immutable) */
+    uint32_t subtask;
+    uint32_t parallelism;
+    wd_op *next;             /* next operator in the chain, or NULL */
+    wd_op_out out;           /* used when next is NULL */
+    void *state;             /* the operator's runtime state */
+    int64_t watermark;       /* last watermark seen (INT64_MIN at start) */
+    wd_op_metrics metrics;
+};
+
+/* Pass a batch / watermark / barrier / end to what follows op. */
+int wd_op_emit(wd_op *op, wd_batch *b, wd_error *err);
+int wd_op_emit_watermark(wd_op *op, int64_t wm, wd_error *err);
+int wd_op_emit_barrier(wd_op *op, uint64_t epoch, wd_error *err);
+int wd_op_emit_end(wd_op *op, wd_error *err);
+
+/* Deliver to op itself (runtime → chain head, and operator → next): these
+ * call the vt function or do the default (forward) when it is NULL. */
+int wd_op_push_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err);
+int wd_op_push_watermark(wd_op *op, int64_t wm, wd_error *err);
+int wd_op_push_barrier(wd_op *op, uint64_t epoch, wd_error *err);
+int wd_op_push_end(wd_op *op, wd_error *err);
+
+/* Built-in operators. */
+extern const wd_op_vt wd_op_calc_vt, wd_op_watermark_vt, wd_op_sink_vt, wd_op_union_vt;
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * watermark.c — the watermark operator that follows every source.
+ *
+ * It evaluates the table's watermark expression (by default
+ * `_timestamp - INTERVAL '1 second'`) over each batch, forwards the batch,
+ * and then emits a watermark when the maximum over the rows seen so far
+ * advanced: watermarks never go backwards.
+ */
+#include <stdint.h>
+
+#include "ops/op.h"
+
+typedef struct wm_state {
+    wd_eval *ev;
+    int64_t max;         /* highest watermark value computed so far */
+    wd_arena scratch;
+} wm_state;
+
+static int wm_open(wd_op *op, wd_error *err)
+{
+    wm_state *st = wd_calloc(1, sizeof *st);
+    const wd_expr *e = op->node->wm_expr;
+    st->ev = wd_eval_new(&e, 1);
+    st->max = INT64_MIN;
+    wd_arena_init(&st->scratch, 0);
+    op->state = st;
+    return 0;
+}
+
+static void wm_close(wd_op *op)
+{
+    wm_state *st = op->state;
+    if (!st) return;
+    wd_eval_free(st->ev);
+    wd_arena_free(&st->scratch);
+    wd_free(st);
+}
+
+static int wm_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
+{
+    wm_state *st = op->state;
+    wd_col c;
+    wd_arena_reset(&st->scratch);
+    int rc = wd_eval_run(st->ev, 0, b, &st->scratch, &c, err);
+    if (rc < 0) return rc;
+    int64_t max = st->max;
+    uint32_t n = (c.flags & WD_COL_CONST) ? 1 : b->nrows;
+    const int64_t *v = c.data;
+    for (uint32_t i = 0; i < n; i++)
+        if (wd_col_valid(&c, i) && v[i] > max) max = v[i];
+    rc = wd_op_emit(op, b, err);
+    if (rc < 0) return rc;
+    if (max > st->max) {
+        st->max = max;
+        rc = wd_op_emit_watermark(op, max, err);
+    }
+    return rc;
+}
+
+const wd_op_vt wd_op_watermark_vt = {
+    .name = "watermark",
+    .open = wm_open,
+    .on_batch = wm_batch,
+    .close = wm_close,
+};

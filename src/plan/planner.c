@@ -1,0 +1,288 @@
+/*
+ * planner.c — rels to dataflow-graph nodes, and wd_plan_compile.
+ *
+ * A scan becomes source → [calc for generated columns and event time] →
+ * watermark; a calc becomes a calc node (a calc over a calc with no filter
+ * in between is merged by substitution); a union becomes a union node fed
+ * by every input; each sink table becomes one sink node fed by every
+ * INSERT into it.  Every node runs at the job's parallelism with forward
+ * edges, so a stateless query fuses into one chain per subtask.
+ */
+#include <string.h>
+
+#include "common/buf.h"
+#include "expr/func.h"
+#include "ops/op.h"
+#include "plan/plan_int.h"
+#include "sql/sql.h"
+
+wd_rel *wd_an_cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos pos,
+                       const char *what);
+
+static wd_node *add_node(wd_plan_ctx *c, wd_node_kind k, const char *name, const wd_op_vt *vt,
+                         const wd_type *out)
+{
+    wd_node *n = wd_graph_add_node(c->g, k, name);
+    n->vt = vt;
+    n->parallelism = c->parallelism;
+    n->out_schema = out;
+    n->ninputs = 1;
+    return n;
+}
+
+static void connect(wd_plan_ctx *c, wd_node *from, wd_node *to)
+{
+    wd_graph_connect(c->g, from, to, 0, WD_E_FORWARD);
+    if (!to->in_schemas) {
+        to->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *));
+        to->in_schemas[0] = from->out_schema;
+    }
+}
+
+static const char *calc_label(wd_plan_ctx *c, const wd_expr *filter, uint32_t n,
+                              const wd_expr *const *exprs, int unnest)
+{
+    wd_buf b = WD_BUF_INIT;
+    if (filter) {
+        wd_buf_puts(&b, "filter: ");
+        wd_expr_print(filter, &b);
+        wd_buf_puts(&b, " ");
+    }
+    wd_buf_puts(&b, "project: ");
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        if (i) wd_buf_puts(&b, ", ");
+        if ((int)i == unnest) wd_buf_puts(&b, "unnest(");
+        wd_expr_print(exprs[i], &b);
+        if ((int)i == unnest) wd_buf_puts(&b, ")");
+    }
+    const char *s = wd_arena_strdup(c->a, b.data ? b.data : "");
+    wd_buf_free(&b);
+    return s;
+}
+
+static wd_node *plan_scan(wd_plan_ctx *c, wd_rel *r)
+{
+    wd_table *t = r->table;
+    const wd_type *s = t->schema;
+    uint32_t ts = wd_schema_ts_index(s);
+    /* The source produces the physical columns + _timestamp. */
+    wd_field *pf = wd_arena_calloc(c->a, sizeof *pf * (t->nphys + 1));
+    for (uint32_t i = 0; i < t->nphys; i++) pf[i] = s->fields[i];
+    const wd_type *phys = wd_schema_make(c->a, t->nphys, pf);
+    bool *needed = wd_arena_calloc(c->a, t->nphys + 1);
+    for (uint32_t i = 0; i < t->nphys; i++) needed[i] = r->needed[i];
+    needed[t->nphys] = true;
+    /* what generated columns, event time and watermark read */
+    bool derive = t->event_col >= 0 || t->nphys + 1 != s->nfields;
+    for (uint32_t i = t->nphys; i < ts; i++)
+        if (r->needed[i]) {
+            for (uint32_t k = 0; k < t->nphys; k++) needed[k] = true; /* conservative */
+        }
+    if (t->event_col >= 0) needed[t->event_col < (int)t->nphys ? t->event_col : 0] = true;
+    if (t->wm)
+        for (uint32_t k = 0; k < t->nphys; k++) needed[k] = true;
+
+    wd_buf b = WD_BUF_INIT;
+    for (uint32_t i = 0; i < t->opts.n; i++) {
+        if (!strcmp(t->opts.kv[i].key, "connector")) continue;
+        wd_buf_printf(&b, "%s%s=%s", b.len ? " " : "", t->opts.kv[i].key, t->opts.kv[i].val);
+    }
+    wd_node *src = add_node(c, WD_N_SOURCE, wd_arena_printf(c->a, "source:%s", t->conn->name), NULL,
+                            phys);
+    src->label = wd_arena_printf(c->a, "%s %s", t->name, b.data ? b.data : "");
+    wd_buf_free(&b);
+    src->ninputs = 0;
+    src->conn = t->conn;
+    src->opts = t->opts;
+    src->needed = needed;
+    src->bounded = t->conn->bounded;
+    wd_node *last = src;
+
+    if (derive) {
+        /* generated columns, and _timestamp from the event-time column */
+        const wd_expr **ex = wd_arena_alloc(c->a, sizeof(wd_expr *) * s->nfields);
+        for (uint32_t i = 0; i < ts; i++)
+            ex[i] = i < t->nphys ? wd_expr_col(c->a, (int)i, s->fields[i].type) : t->gen[i];
+        ex[ts] = t->event_col >= 0 ? (const wd_expr *)wd_expr_col(c->a, t->event_col, WD_TYPE_TIMESTAMP)
+                                   : (const wd_expr *)wd_expr_col(c->a, (int)t->nphys, WD_TYPE_TIMESTAMP);
+        if (t->event_col >= (int)t->nphys) ex[ts] = t->gen[t->event_col];
+        wd_node *calc = add_node(c, WD_N_CALC, "calc", &wd_op_calc_vt, s);
+        calc->nexprs = s->nfields;
+        calc->exprs = ex;
+        calc->label = calc_label(c, NULL, s->nfields, ex, -1);
+        connect(c, last, calc);
+        last = calc;
+    }
+    wd_node *wm = add_node(c, WD_N_WATERMARK, "watermark", &wd_op_watermark_vt, s);
+    if (t->wm) {
+        wm->wm_expr = t->wm;
+    } else {
+        /* default: _timestamp - 1 s */
+        wd_expr *args[2] = {wd_expr_col(c->a, (int)ts, WD_TYPE_TIMESTAMP),
+                            wd_expr_lit(c->a, WD_TYPE_INTERVAL)};
+        ((wd_interval *)args[1]->lit.data)->nanos = WD_NS_PER_SEC;
+        const struct wd_func *fn;
+        const wd_type *ret, *casts[2];
+        const wd_type *types[2] = {WD_TYPE_TIMESTAMP, WD_TYPE_INTERVAL};
+        if (wd_func_resolve("-", types, 2, c->a, &fn, &ret, casts, c->err) < 0) return NULL;
+        wm->wm_expr = wd_expr_call(c->a, fn, ret, 2, args);
+    }
+    int64_t idle = 0;
+    if (wd_opt_duration_ns(&t->opts, "idle_micros", &idle, c->err) < 0) return NULL;
+    wm->idle_ns = idle;
+    {
+        wd_buf lb = WD_BUF_INIT;
+        wd_expr_print(wm->wm_expr, &lb);
+        wm->label = wd_arena_strdup(c->a, lb.data ? lb.data : "");
+        wd_buf_free(&lb);
+    }
+    connect(c, last, wm);
+    return wm;
+}
+
+/* Substitute column references of e by the expressions producing them. */
+static const wd_expr *subst(wd_plan_ctx *c, const wd_expr *e, const wd_expr *const *by)
+{
+    if (e->kind == WD_EX_COL) return by[e->col];
+    if (e->nargs == 0) return e;
+    wd_expr *x = wd_arena_alloc(c->a, sizeof *x);
+    *x = *e;
+    x->args = wd_arena_alloc(c->a, sizeof(wd_expr *) * e->nargs);
+    for (uint32_t i = 0; i < e->nargs; i++) x->args[i] = (wd_expr *)subst(c, e->args[i], by);
+    return x;
+}
+
+wd_node *wd_pl_rel(wd_plan_ctx *c, wd_rel *r)
+{
+    if (r->node) return r->node;
+    wd_node *n = NULL;
+    switch (r->kind) {
+    case WD_REL_SCAN:
+        n = plan_scan(c, r);
+        break;
+    case WD_REL_CALC: {
+        wd_rel *in = r->in[0];
+        const wd_expr *filter = r->filter;
+        const wd_expr *const *exprs = r->exprs;
+        /* Merge with an input calc that is not shared and has no unnest, unless
+         * both filter: the outer filter must only see rows the inner one kept. */
+        if (in->kind == WD_REL_CALC && !in->node && in->unnest_col < 0 &&
+            !(in->filter && filter)) {
+            const wd_expr **ex = wd_arena_alloc(c->a, sizeof(wd_expr *) * r->nexprs);
+            for (uint32_t i = 0; i < r->nexprs; i++) ex[i] = subst(c, r->exprs[i], in->exprs);
+            const wd_expr *f = filter ? subst(c, filter, in->exprs) : NULL;
+            if (in->filter) f = in->filter;
+            filter = f;
+            exprs = ex;
+            in = in->in[0];
+        }
+        wd_node *up = wd_pl_rel(c, in);
+        if (!up) return NULL;
+        n = add_node(c, WD_N_CALC, "calc", &wd_op_calc_vt, r->schema);
+        n->filter = filter;
+        n->nexprs = r->nexprs;
+        n->exprs = exprs;
+        n->unnest_col = r->unnest_col;
+        n->label = calc_label(c, filter, r->nexprs, exprs, r->unnest_col);
+        connect(c, up, n);
+        break;
+    }
+    case WD_REL_UNION: {
+        n = add_node(c, WD_N_UNION, "union", &wd_op_union_vt, r->schema);
+        n->label = wd_arena_printf(c->a, "%u inputs", r->nin);
+        for (uint32_t i = 0; i < r->nin; i++) {
+            wd_node *up = wd_pl_rel(c, r->in[i]);
+            if (!up) return NULL;
+            connect(c, up, n);
+        }
+        break;
+    }
+    }
+    r->node = n;
+    return n;
+}
+
+int wd_pl_sink(wd_plan_ctx *c, wd_table *t, wd_rel *r, wd_pos pos)
+{
+    const wd_type *want = t->schema ? t->schema : t->sink_schema;
+    if (want) {
+        if (want->nfields != r->schema->nfields) {
+            wd_err_at(c->err, WD_EPLAN, pos, "INSERT INTO %s: the query has %u columns but the "
+                                             "table has %u",
+                      t->name, r->schema->nfields - 1, want->nfields - 1);
+            wd_buf b = WD_BUF_INIT;
+            for (uint32_t i = 0; i + 1 < want->nfields; i++)
+                wd_buf_printf(&b, "%s%s %s", i ? ", " : "", want->fields[i].name,
+                              wd_type_name(want->fields[i].type));
+            wd_err_hint(c->err, "columns of %s: %s", t->name, b.data ? b.data : "");
+            wd_buf_free(&b);
+            return -1;
+        }
+        /* name the sink's columns, cast to its types */
+        r = wd_an_cast_rel(c, r, want, pos, wd_arena_printf(c->a, "INSERT INTO %s", t->name));
+        if (!r) return -1;
+    } else {
+        t->sink_schema = r->schema;
+        want = r->schema;
+    }
+    wd_node *up = wd_pl_rel(c, r);
+    if (!up) return -1;
+    if (!t->sink_node) {
+        wd_node *s = add_node(c, WD_N_SINK, wd_arena_printf(c->a, "sink:%s", t->conn->name),
+                              &wd_op_sink_vt, NULL);
+        s->sink_conn = t->conn;
+        s->opts = t->opts;
+        s->label = t->name;
+        s->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *));
+        s->in_schemas[0] = want;
+        t->sink_node = s;
+    }
+    wd_graph_connect(c->g, up, t->sink_node, 0, WD_E_FORWARD);
+    return 0;
+}
+
+int wd_pl_stdout(wd_plan_ctx *c, wd_rel *r)
+{
+    wd_node *up = wd_pl_rel(c, r);
+    if (!up) return -1;
+    wd_node *s = add_node(c, WD_N_SINK, "sink:stdout", &wd_op_sink_vt, NULL);
+    s->label = "results";
+    s->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *));
+    s->in_schemas[0] = r->schema;
+    wd_graph_connect(c->g, up, s, 0, WD_E_FORWARD);
+    return 0;
+}
+
+int wd_plan_compile(const char *sql, size_t len, const wd_plan_opts *opts, wd_graph **out,
+                    wd_error *err)
+{
+    wd_graph *g = wd_graph_new();
+    wd_plan_ctx c = {0};
+    c.g = g;
+    c.a = &g->arena;
+    c.err = err;
+    c.parallelism = opts && opts->parallelism ? opts->parallelism : 1;
+    wd_ast_script *script;
+    int rc = wd_sql_parse(sql, len, c.a, &script, err);
+    if (rc < 0) goto fail;
+    uint32_t nouts = 0;
+    /* SET parallelism applies to the whole script: read settings first. */
+    for (uint32_t i = 0; i < script->nstmts; i++) {
+        const wd_ast_stmt *s = script->stmts[i];
+        if (s->kind == WD_AS_INSERT || s->kind == WD_AS_QUERY) nouts++;
+        rc = wd_an_statement(&c, s);
+        if (rc < 0) goto fail;
+    }
+    if (nouts == 0) {
+        rc = wd_err(err, WD_EPLAN, "the script has no INSERT INTO or SELECT: nothing to run");
+        goto fail;
+    }
+    *out = g;
+    return 0;
+fail:
+    if (rc >= 0) rc = WD_EPLAN;
+    if (err && !err->code) wd_err(err, rc, "planning failed");
+    wd_graph_free(g);
+    *out = NULL;
+    return err && err->code ? err->code : rc;
+}

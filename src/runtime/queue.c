@@ -1,0 +1,173 @@
+/*
+ * queue.c — the bounded MPSC message queue between chains (runtime_int.h):
+ * a growable ring under one mutex, two condition variables on the
+ * monotonic clock, capacity in rows.  Every wait is a timed wait of at most
+ * 50 ms that rechecks the cancel state, so a stop flag set without a
+ * wake-up (e.g. from a signal) is still noticed.
+ *
+ * Exports: wd_queue_init, wd_queue_destroy, wd_queue_push, wd_queue_pop,
+ * wd_queue_cancel, wd_queue_rows.
+ */
+#include "runtime/runtime_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+
+#define WAIT_SLICE_NS (50 * WD_NS_PER_MS)
+
+static uint64_t msg_rows(const wd_msg *m)
+{
+    if (m->kind == WD_MSG_BATCH && m->batch && m->batch->nrows > 0) return m->batch->nrows;
+    return 1;
+}
+
+static bool stopped(const wd_queue *q)
+{
+    return q->cancelled || (q->stop && atomic_load_explicit(q->stop, memory_order_acquire));
+}
+
+/* Wait on cv for at most ns nanoseconds (monotonic clock). */
+static void timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t t = (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec + (ns > 0 ? ns : 0);
+    ts.tv_sec = t / WD_NS_PER_SEC;
+    ts.tv_nsec = t % WD_NS_PER_SEC;
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* Initialise q (see runtime_int.h). */
+int wd_queue_init(wd_queue *q, uint64_t cap_rows, const _Atomic bool *stop)
+{
+    memset(q, 0, sizeof *q);
+    q->cap_rows = cap_rows ? cap_rows : 65536;
+    q->stop = stop;
+    q->cap = 64;
+    q->ring = wd_malloc(q->cap * sizeof *q->ring);
+    if (!q->ring) return WD_ENOMEM;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_empty, &ca);
+    pthread_cond_init(&q->not_full, &ca);
+    pthread_condattr_destroy(&ca);
+    return 0;
+}
+
+/* Release queued batches and free q (no thread may use q any more). */
+void wd_queue_destroy(wd_queue *q)
+{
+    if (!q->ring) return;
+    for (uint32_t i = 0; i < q->count; i++) {
+        wd_msg *m = &q->ring[(q->head + i) % q->cap];
+        if (m->kind == WD_MSG_BATCH && m->batch) wd_batch_release(m->batch);
+    }
+    wd_free(q->ring);
+    q->ring = NULL;
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    pthread_mutex_destroy(&q->mu);
+}
+
+/* Double the ring (under the lock).  Returns 0 or WD_ENOMEM. */
+static int grow(wd_queue *q)
+{
+    uint32_t cap = q->cap * 2;
+    wd_msg *r = wd_malloc(cap * sizeof *r);
+    if (!r) return WD_ENOMEM;
+    for (uint32_t i = 0; i < q->count; i++) r[i] = q->ring[(q->head + i) % q->cap];
+    wd_free(q->ring);
+    q->ring = r;
+    q->cap = cap;
+    q->head = 0;
+    return 0;
+}
+
+/* Append m, blocking while full (see runtime_int.h). */
+int wd_queue_push(wd_queue *q, const wd_msg *m)
+{
+    uint64_t rows = msg_rows(m);
+    pthread_mutex_lock(&q->mu);
+    bool waited = false;
+    while (!stopped(q) && q->count > 0 && q->rows + rows > q->cap_rows) {
+        waited = true;
+        timed_wait(&q->not_full, &q->mu, WAIT_SLICE_NS);
+    }
+    if (waited) q->pushes_blocked++;
+    if (stopped(q)) {
+        pthread_mutex_unlock(&q->mu);
+        return WD_ESTOPPED;
+    }
+    if (q->count == q->cap && grow(q) != 0) {
+        pthread_mutex_unlock(&q->mu);
+        return WD_ENOMEM;
+    }
+    q->ring[(q->head + q->count) % q->cap] = *m;
+    q->count++;
+    q->rows += rows;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+/* Take the oldest message, waiting at most timeout_ns (see runtime_int.h). */
+int wd_queue_pop(wd_queue *q, wd_msg *m, int64_t timeout_ns)
+{
+    int64_t deadline = mono_ns() + (timeout_ns > 0 ? timeout_ns : 0);
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        if (stopped(q)) {
+            pthread_mutex_unlock(&q->mu);
+            return WD_ESTOPPED;
+        }
+        if (q->count > 0) break;
+        int64_t left = deadline - mono_ns();
+        if (left <= 0) {
+            pthread_mutex_unlock(&q->mu);
+            return 0;
+        }
+        timed_wait(&q->not_empty, &q->mu, left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS);
+    }
+    *m = q->ring[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    q->rows -= msg_rows(m);
+    /* Several producers may wait for room; the freed rows may fit more
+     * than one of them. */
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+    return 1;
+}
+
+/* Make q stop (see runtime_int.h). */
+void wd_queue_cancel(wd_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->cancelled = true;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Rows queued now. */
+uint64_t wd_queue_rows(wd_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t r = q->rows;
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}

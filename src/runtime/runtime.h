@@ -1,0 +1,69 @@
+/*
+ * runtime.h — running a dataflow graph in this process.
+ *
+ * wd_job_start fuses the graph into chains and starts one thread per
+ * subtask of every chain.  Chains exchange Batch / Watermark / Barrier /
+ * EndOfData messages through bounded queues (measured in rows, which is
+ * what gives backpressure).  A subtask with several input channels takes
+ * the minimum watermark over channels that are not idle and ends when
+ * every channel has ended.  The job finishes when every subtask has ended
+ * (bounded sources) or fails with the first error any subtask reports;
+ * the other subtasks are then cancelled.
+ */
+#ifndef WD_RUNTIME_H
+#define WD_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "plan/graph.h"
+
+typedef struct wd_job wd_job;
+
+typedef struct wd_job_opts {
+    uint32_t batch_rows;  /* rows per source batch (0: WD_BATCH_ROWS) */
+    int64_t linger_ns;    /* max wait to fill a batch (0: 50 ms) */
+    uint64_t queue_rows;  /* capacity of each input queue in rows (0: 65536) */
+} wd_job_opts;
+
+/* Start running g (which must outlive the job). */
+int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_error *err);
+
+/*
+ * Wait until the job finishes (0) or fails (the first error, with err
+ * filled: message prefixed by the operator's name is the caller's choice).
+ */
+int wd_job_wait(wd_job *j, wd_error *err);
+
+/* Ask every subtask to stop soon (SIGINT); wd_job_wait then returns WD_ESTOPPED
+ * unless the job had already finished. */
+void wd_job_cancel(wd_job *j);
+
+/* Total rows received by sinks, rows dropped as bad data, late rows. */
+typedef struct wd_job_stats {
+    uint64_t source_rows;
+    uint64_t sink_rows;
+    uint64_t bad_rows_dropped;
+    uint64_t late_rows_dropped;
+} wd_job_stats;
+void wd_job_get_stats(const wd_job *j, wd_job_stats *out);
+
+void wd_job_free(wd_job *j);
+
+/* ---- key hashing (shuffles, keyed state) ------------------------------ */
+
+/*
+ * Hash rows 0..n of the key columns into hashes[] (xxHash3 with a fixed
+ * seed, combined across columns; NULL hashes to a fixed value).  Stable
+ * across processes and runs: state files and remote shuffles rely on it.
+ */
+void wd_hash_rows(const wd_col *keys, uint32_t nkeys, uint32_t n, uint64_t *hashes);
+
+/* The subtask owning hash h among p: range partitioning of the hash space. */
+static inline uint32_t wd_hash_partition(uint64_t h, uint32_t p)
+{
+    return (uint32_t)(((unsigned __int128)h * p) >> 64);
+}
+
+#endif

@@ -1,0 +1,1 @@
+CREATE TABLE nexmark WITH (connector = 'nexmark');
