@@ -150,6 +150,10 @@ typedef struct wd_connector {
 const wd_connector *wd_connector_find(const char *name);
 /* Names of all connectors, comma separated (for error hints). */
 const char *wd_connector_names(void);
+/* Every registered connector; *n gets the count. */
+const wd_connector *const *wd_connectors(size_t *n);
+/* The options every table accepts, whatever its connector. */
+const wd_opt_def *wd_options_common(size_t *n);
 
 /*
  * Check options against the connector's definitions: unknown keys

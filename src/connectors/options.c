@@ -33,13 +33,16 @@ static const wd_opt_def common_opts[] = {
     {"json.unstructured", WD_OPT_BOOL, "false", false, NULL, "read each JSON record as one JSON value"},
     {"json.timestamp_format", WD_OPT_ENUM, "rfc3339", false, "rfc3339|unix_seconds|unix_millis|unix_micros|unix_nanos",
      "how timestamps are written in JSON"},
-    {"json.confluent_schema_registry", WD_OPT_BOOL, "false", false, NULL,
-     "JSON framed with a schema-registry header"},
-    {"json.include_schema", WD_OPT_BOOL, "false", false, NULL, "write the schema with each record"},
 };
 #define NCOMMON (sizeof common_opts / sizeof common_opts[0])
 
 /* ---- lookups ----------------------------------------------------------- */
+
+const wd_opt_def *wd_options_common(size_t *n)
+{
+    *n = NCOMMON;
+    return common_opts;
+}
 
 static const wd_opt *find_opt(const wd_options *o, const char *key)
 {

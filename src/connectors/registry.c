@@ -21,3 +21,9 @@ const char *wd_connector_names(void)
 {
     return "nexmark, impulse, single_file, stdout, blackhole";
 }
+
+const wd_connector *const *wd_connectors(size_t *n)
+{
+    *n = sizeof all / sizeof *all;
+    return all;
+}

@@ -320,7 +320,7 @@ static const char *param_name(uint16_t p)
     }
 }
 
-static void sig_of(wd_buf *b, const wd_func *f)
+void wd_func_signature(const wd_func *f, wd_buf *b)
 {
     wd_buf_printf(b, "%s(", f->name);
     if (f->nargs < 0) {
@@ -346,7 +346,7 @@ static void accepted(wd_buf *b, const char *name)
                 wd_buf_puts(b, "...");
                 return;
             }
-            sig_of(b, f);
+            wd_func_signature(f, b);
         }
 }
 

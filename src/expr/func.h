@@ -14,6 +14,7 @@
 #define WD_FUNC_H
 
 #include "batch/batch.h"
+#include "common/buf.h"
 #include "common/error.h"
 
 /* Parameter type classes beyond the concrete wd_type_id values. */
@@ -82,6 +83,9 @@ int wd_func_resolve(const char *name, const wd_type *const *args, uint32_t nargs
 
 /* True when some registration has this name. */
 bool wd_func_exists(const char *name);
+
+/* Append the signature of f, e.g. "substr(TEXT, BIGINT, BIGINT)". */
+void wd_func_signature(const wd_func *f, struct wd_buf *out);
 
 /* Visit every registration (docs, console catalog). */
 void wd_func_foreach(void (*visit)(const wd_func *f, void *arg), void *arg);

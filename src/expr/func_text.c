@@ -365,6 +365,14 @@ static const char *find_bytes(const char *h, size_t hn, const char *nd, size_t n
 {
     if (nn == 0) return h;
     if (hn < nn) return NULL;
+    if (nn == 1) {
+        /* one-byte needle (url parts, csv fields): delimiters are usually
+         * close, where a plain loop beats the call into libc */
+        size_t near = hn < 32 ? hn : 32;
+        for (size_t i = 0; i < near; i++)
+            if (h[i] == nd[0]) return h + i;
+        return hn > near ? memchr(h + near, nd[0], hn - near) : NULL;
+    }
     return memmem(h, hn, nd, nn);
 }
 

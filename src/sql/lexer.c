@@ -280,9 +280,18 @@ int wd_sql_lex(const char *src, size_t len, wd_arena *a, wd_tok **out,
             if (c1 == '=') w = 2;
             break;
         case '!':
+            if (c1 == '~') {
+                if (peekc(&L, 2) == '*') { k = WD_TK_NIMATCH; w = 3; }
+                else { k = WD_TK_NMATCH; w = 2; }
+                break;
+            }
             if (c1 != '=') goto bad;
             k = WD_TK_NE;
             w = 2;
+            break;
+        case '~':
+            if (c1 == '*') { k = WD_TK_IMATCH; w = 2; }
+            else k = WD_TK_MATCH;
             break;
         case '<':
             if (c1 == '=') { k = WD_TK_LE; w = 2; }

@@ -833,6 +833,7 @@ static int infix_prec(const parser *p)
     const wd_tok *t = cur(p);
     switch (t->kind) {
     case WD_TK_EQ: case WD_TK_NE: case WD_TK_LT: case WD_TK_LE: case WD_TK_GT: case WD_TK_GE:
+    case WD_TK_MATCH: case WD_TK_IMATCH: case WD_TK_NMATCH: case WD_TK_NIMATCH:
         return P_CMP;
     case WD_TK_CONCAT: case WD_TK_ARROW: case WD_TK_LARROW:
         return P_OTHER;
@@ -869,6 +870,10 @@ static const char *op_name(wd_tok_kind k)
     case WD_TK_CONCAT: return "||";
     case WD_TK_ARROW: return "->";
     case WD_TK_LARROW: return "->>";
+    case WD_TK_MATCH: return "~";
+    case WD_TK_IMATCH: return "~*";
+    case WD_TK_NMATCH: return "!~";
+    case WD_TK_NIMATCH: return "!~*";
     case WD_TK_PLUS: return "+";
     case WD_TK_MINUS: return "-";
     case WD_TK_STAR: return "*";

@@ -46,6 +46,10 @@ typedef enum wd_tok_kind {
     WD_TK_CONCAT,   /* || */
     WD_TK_ARROW,    /* -> */
     WD_TK_LARROW,   /* ->> */
+    WD_TK_MATCH,    /* ~   (regex match) */
+    WD_TK_IMATCH,   /* ~*  */
+    WD_TK_NMATCH,   /* !~  */
+    WD_TK_NIMATCH,  /* !~* */
 } wd_tok_kind;
 
 typedef struct wd_tok {
