@@ -48,6 +48,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libwadi.a
 
 unit: $(TEST_BIN)
 
+# The generator alone, outside the engine (bench/gen_bench.c).
+$(BUILD)/bench/gen_bench: bench/gen_bench.c $(BUILD)/libwadi.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwadi.a $(LDLIBS)
+
 # Install the Debian packages the build and tests need (when root), or say how.
 deps:
 	@scripts/deps.sh
@@ -57,7 +62,7 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_bench
 	@bench/run.sh
 
 run: deps

@@ -24,6 +24,11 @@ run_one() { # query p -> events/s
 }
 
 echo "wadi $(git rev-parse --short HEAD 2>/dev/null || echo '?') — $(nproc) cores — EVENTS=$EVENTS RUNS=$RUNS"
+if [ -x build/bench/gen_bench ]; then
+    echo "generator outside the engine (one core, events/s):"
+    build/bench/gen_bench "$EVENTS" bid | sed 's/^/  /'
+    build/bench/gen_bench "$EVENTS" all | sed 's/^/  /'
+fi
 printf '%-6s %4s %16s %10s\n' query p "events/s" "vs gen"
 for p in 1 2; do
     gen=""

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,17 @@ static hdr *header_of(void *p)
 }
 
 /* n bytes (16-byte aligned), or NULL only when the injector fails it. */
+/*
+ * Batches allocate and free buffers of a few hundred KiB at a high rate.
+ * With glibc's defaults such blocks are mmapped or make the heap shrink and
+ * grow on every batch (a page fault storm); keep them on the heap instead.
+ */
+__attribute__((constructor)) static void alloc_tune(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 void *wd_malloc(size_t n)
 {
     if (inject_fail()) return NULL;

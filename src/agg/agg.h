@@ -1,0 +1,133 @@
+/*
+ * agg.h — aggregate functions and the group table they accumulate in.
+ *
+ * Aggregation is vectorised: an operator maps each input row to a group
+ * slot (wd_groups), then calls every aggregate's `update` once per batch
+ * with the slots and the argument column.  A group's aggregate states lie
+ * side by side in one fixed-size "state row" (DuckDB's layout): aggregate k
+ * of group g lives at base + g * stride + offset[k].  Out-of-line state
+ * (distinct sets, array_agg lists, copies of text for min/max) is allocated
+ * through the wd_agg_ctx and released by `destroy` (or with the arena of a
+ * window when the window closes).
+ *
+ * Aggregates with `retract` can also remove values: updating aggregates
+ * use it for retractions, sliding (hop) windows to drop the pane leaving
+ * the window in O(1) instead of re-merging every pane.
+ */
+#ifndef WD_AGG_H
+#define WD_AGG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch/batch.h"
+#include "common/error.h"
+
+typedef struct wd_agg_fn wd_agg_fn;
+
+/* One aggregate call of a plan (immutable). */
+typedef struct wd_agg_spec {
+    const wd_agg_fn *fn;
+    const wd_type *arg_type;  /* NULL for count(*) */
+    const wd_type *ret;       /* result type (from fn->resolve) */
+    bool distinct;            /* count(DISTINCT x), sum(DISTINCT x) … */
+    int arg_col;              /* input column of the argument, -1 for count(*) */
+    int arg2_col;             /* second argument (e.g. a separator), or -1 */
+    int filter_col;           /* BOOLEAN input column of FILTER (WHERE …), or -1 */
+    uint32_t offset;          /* of its state within a state row (set by wd_agg_layout) */
+    uint32_t size;            /* bytes of state */
+} wd_agg_spec;
+
+/* Where aggregates allocate out-of-line state. */
+typedef struct wd_agg_ctx {
+    wd_arena *arena;          /* lives as long as the states (a window, or the operator) */
+} wd_agg_ctx;
+
+/* Flags. */
+#define WD_AGG_RETRACT 1u     /* `retract` is implemented (sum, count, avg, …) */
+#define WD_AGG_DESTROY 2u     /* `destroy` must run before the state is dropped */
+
+struct wd_agg_fn {
+    const char *name;         /* lower case: "count", "sum" … */
+    int8_t min_args, max_args;/* count(*) is min_args 0 */
+    uint32_t flags;
+    const char *doc;
+    /* Result type for an argument type (NULL for count(*)); NULL + err when
+     * the type is not accepted ("sum(TEXT) is not defined; sum takes a
+     * numeric or interval argument"). */
+    const wd_type *(*resolve)(wd_arena *a, const wd_type *arg, wd_error *err);
+    /* Bytes of state for this argument type (8-byte aligned by the layout). */
+    uint32_t (*state_size)(const wd_type *arg);
+    /* Initialise n states at st, st + stride, … */
+    void (*init)(const wd_agg_spec *s, uint8_t *st, uint32_t stride, uint32_t n);
+    /*
+     * Add (sign = +1) or remove (sign = -1, only with WD_AGG_RETRACT) rows
+     * rows[0..n) of arg (NULL for count(*); may be CONST) into the states of
+     * slots[0..n): state of row rows[i] is base + slots[i] * stride + s->offset.
+     * NULL argument values are skipped (SQL semantics).
+     */
+    void (*update)(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, uint32_t stride,
+                   const uint32_t *slots, const wd_col *arg, const uint32_t *rows, uint32_t n,
+                   int sign);
+    /* dst += src (both point at this aggregate's state). */
+    void (*merge)(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const uint8_t *src);
+    /* Write the result of state st as row `row` of out (out initialised with
+     * s->ret and room for the row). */
+    void (*finalize)(const wd_agg_spec *s, const uint8_t *st, wd_col *out, uint32_t row,
+                     wd_arena *a);
+    void (*destroy)(const wd_agg_spec *s, uint8_t *st);
+};
+
+/* The aggregate called name (lower case), or NULL. */
+const wd_agg_fn *wd_agg_find(const char *name);
+/* Visit every aggregate (docs). */
+void wd_agg_foreach(void (*visit)(const wd_agg_fn *f, void *arg), void *arg);
+
+/* Assign offsets/sizes; returns the state-row stride (8-byte aligned). */
+uint32_t wd_agg_layout(wd_agg_spec *specs, uint32_t n);
+
+/*
+ * Apply a batch to state rows: for each aggregate, honour its FILTER column
+ * and DISTINCT, then call update with sign (+1 insert, -1 retract; per-row
+ * signs come from in->retract when sign is 0).  cols are the input
+ * columns (the pre-projected batch); slots[i] is row i's group.
+ */
+void wd_agg_apply(const wd_agg_spec *specs, uint32_t nspecs, wd_agg_ctx *c, uint8_t *base,
+                  uint32_t stride, const wd_batch *in, const uint32_t *slots, int sign);
+
+/* ---- group table ---------------------------------------------------------- */
+
+/*
+ * Maps key tuples to dense slots 0, 1, 2 …  Keys are stored encoded
+ * (normalised bytes: equal keys ⇔ equal bytes) in the table's arena, so the
+ * table never points into batches.  Decoding gives the key columns back.
+ */
+typedef struct wd_groups wd_groups;
+
+/* A table for keys of the given types (nkeys may be 0: one group). */
+wd_groups *wd_groups_new(const wd_type *const *key_types, uint32_t nkeys);
+void wd_groups_free(wd_groups *g);
+/* Forget every group (keep memory for reuse). */
+void wd_groups_clear(wd_groups *g);
+
+/*
+ * Find or insert the group of each row 0..n of the key columns (NULL keys
+ * form their own group, as GROUP BY does); slots[i] gets its slot and
+ * *nnew how many groups were created (their slots are the highest ones).
+ * hashes may be NULL (computed here).
+ */
+void wd_groups_lookup(wd_groups *g, const wd_col *keys, uint32_t n, const uint64_t *hashes,
+                      uint32_t *slots, uint32_t *nnew);
+
+/* Number of groups. */
+uint32_t wd_groups_count(const wd_groups *g);
+
+/* Append the keys of slots[0..n) as rows of cols[0..nkeys) (initialised by
+ * the caller with the key types, room for n rows, arena a). */
+void wd_groups_keys(const wd_groups *g, const uint32_t *slots, uint32_t n, wd_col *cols,
+                    wd_arena *a);
+
+/* Bytes held (metrics, memory reports). */
+size_t wd_groups_bytes(const wd_groups *g);
+
+#endif

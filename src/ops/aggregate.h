@@ -1,0 +1,102 @@
+/*
+ * aggregate.h — plan specs of the stateful operators that group rows:
+ * windowed aggregates (tumble, hop, session), updating aggregates, and
+ * window functions (row_number, rank, lag … OVER (PARTITION BY window …)),
+ * with the top-N form of the latter.
+ *
+ * The planner puts a calc in front of each of them that computes their
+ * input columns, so specs refer to input columns by index.
+ */
+#ifndef WD_OPS_AGGREGATE_H
+#define WD_OPS_AGGREGATE_H
+
+#include "agg/agg.h"
+#include "ops/op.h"
+
+typedef enum wd_win_kind {
+    WD_WIN_NONE,    /* no window: an updating aggregate */
+    WD_WIN_TUMBLE,  /* [k·width, (k+1)·width) */
+    WD_WIN_HOP,     /* width a multiple of slide; every slide a window of width */
+    WD_WIN_SESSION, /* per key: rows closer than gap join one session */
+} wd_win_kind;
+
+/*
+ * Aggregate operator.
+ * Input:  key columns [0, nkeys), then whatever the aggregates read
+ *         (spec->aggs[k].arg_col / filter_col), then _timestamp last.
+ * Output: key columns, then the window (STRUCT<start TIMESTAMP, end
+ *         TIMESTAMP>) when win != WD_WIN_NONE, then one column per
+ *         aggregate, then _timestamp.
+ * Windowed: a window's rows are emitted once, when the watermark passes its
+ * end (all at end of input), stamped end - 1 ns; rows later than the
+ * watermark are dropped and counted (op metrics late_dropped).
+ * Updating (WD_WIN_NONE): output carries retractions (batch->retract); a
+ * group's change is emitted as a retraction of its previous row plus the
+ * new row, at most every flush_ns (on_tick) and at end of input; groups not
+ * updated for ttl_ns are dropped.
+ */
+typedef struct wd_aggregate_spec {
+    wd_win_kind win;
+    int64_t width_ns;          /* TUMBLE, HOP */
+    int64_t slide_ns;          /* HOP */
+    int64_t gap_ns;            /* SESSION */
+    uint32_t nkeys;
+    uint32_t naggs;
+    wd_agg_spec *aggs;
+    int64_t ttl_ns;            /* WD_WIN_NONE */
+    int64_t flush_ns;          /* WD_WIN_NONE */
+} wd_aggregate_spec;
+
+extern const wd_op_vt wd_op_aggregate_vt;
+
+/* The STRUCT<start TIMESTAMP, end TIMESTAMP> type of window columns. */
+const wd_type *wd_window_type(void);
+
+typedef enum wd_wf_kind {
+    WD_WF_ROW_NUMBER,
+    WD_WF_RANK,
+    WD_WF_DENSE_RANK,
+    WD_WF_LAG,          /* arg_col, offset, default_col (or -1) */
+    WD_WF_LEAD,
+    WD_WF_AGG,          /* agg over the partition (frame: the whole partition,
+                           or up to the current row when ORDER BY is given) */
+} wd_wf_kind;
+
+typedef struct wd_wf_call {
+    wd_wf_kind kind;
+    int arg_col;
+    int64_t offset;     /* LAG / LEAD (default 1) */
+    int default_col;    /* LAG / LEAD default value column, or -1 */
+    wd_agg_spec agg;    /* WD_WF_AGG */
+    const wd_type *ret;
+} wd_wf_call;
+
+typedef struct wd_sort_key {
+    int col;
+    bool desc;
+    bool nulls_first;
+} wd_sort_key;
+
+/*
+ * Window-function operator over windowed input: rows arrive stamped with
+ * their window's end - 1 ns; rows of one timestamp are buffered until the
+ * watermark reaches it, then each partition (partition columns; the window
+ * column is normally one of them) is ordered and the functions computed.
+ * Output: the input columns, then one column per call, then _timestamp.
+ * limit > 0 (WHERE row_number <= limit above a single ROW_NUMBER/RANK/
+ * DENSE_RANK): only rows ranked <= limit are kept, and only that many rows
+ * per partition are ever buffered (a bounded heap), not the whole window.
+ */
+typedef struct wd_winfn_spec {
+    uint32_t npart;
+    const int *part_cols;
+    uint32_t norder;
+    const wd_sort_key *order;
+    uint32_t ncalls;
+    const wd_wf_call *calls;
+    int64_t limit;
+} wd_winfn_spec;
+
+extern const wd_op_vt wd_op_winfn_vt;
+
+#endif
