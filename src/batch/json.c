@@ -10,8 +10,13 @@
  *
  * The encoder lives in json_encode.c.
  *
+ * Debezium change records (wd_json_decode_debezium) are read with the same
+ * object decoder: the envelope is scanned once, and `before` / `after` are
+ * decoded straight into row slots as they are met (see dbz_* below).
+ *
  * Exports: wd_json_opts_from, wd_json_check_schema, wd_json_decoder_new,
- * wd_json_decoder_free, wd_json_decode, wd_json_valid.
+ * wd_json_decoder_free, wd_json_decode, wd_json_decode_debezium,
+ * wd_json_valid.
  */
 #include "batch/json.h"
 
@@ -104,6 +109,11 @@ struct wd_json_decoder {
     const char *path_name[PATH_MAX_DEPTH]; /* NULL: a list index */
     uint32_t path_idx[PATH_MAX_DEPTH];
     int depth;
+    /* The retract array this decoder last allocated, for which batch, and
+     * its room in rows (see retract_room). */
+    const wd_batch *rt_batch;
+    const uint8_t *rt;
+    uint32_t rt_cap;
 };
 
 static inline uint32_t hash_exact(const char *s, size_t n)
@@ -1321,6 +1331,31 @@ static int decode_value(jctx *c, jnode *nd, wd_col *col, uint32_t pos)
     }
 }
 
+/*
+ * Make b->retract hold flags for rows [0, rows), allocating it when absent
+ * (the rows before b->nrows are then inserts, 0).  An array this decoder did
+ * not allocate for b has unknown room: it is replaced by a copy of its
+ * first b->nrows flags.  The room follows the columns' capacity so that
+ * growth is amortised.  Returns 0 or WD_ENOMEM.
+ */
+static int retract_room(wd_json_decoder *d, wd_batch *b, uint32_t rows, wd_error *err)
+{
+    if (b->retract && b->retract == d->rt && b == d->rt_batch && rows <= d->rt_cap) return 0;
+    uint32_t cap = b->cols[wd_schema_ts_index(b->schema)].cap; /* >= rows: reserved */
+    if (cap < rows) cap = rows;
+    uint8_t *r = wd_batch_alloc(b, cap);
+    if (!r) return wd_err(err, WD_ENOMEM, "out of memory for retraction flags");
+    if (b->retract)
+        memcpy(r, b->retract, b->nrows);
+    else
+        memset(r, 0, b->nrows);
+    b->retract = r;
+    d->rt = r;
+    d->rt_batch = b;
+    d->rt_cap = cap;
+    return 0;
+}
+
 int wd_json_decode(wd_json_decoder *d, const char *line, size_t n, wd_batch *b, wd_error *err)
 {
     jctx c = {line, line + n, line, d, &b->arena, err};
@@ -1347,6 +1382,229 @@ int wd_json_decode(wd_json_decoder *d, const char *line, size_t n, wd_batch *b, 
     }
     skip_ws(&c);
     if (c.p != c.end) return jsyntax(&c, "unexpected characters after the JSON value");
+    if (b->retract) {
+        /* a batch that already carries retractions: this row is an insert */
+        if ((rc = retract_room(d, b, row + 1, err))) return rc;
+        b->retract[row] = 0;
+    }
     b->nrows = row + 1;
+    return 0;
+}
+
+/* ====================================================================== */
+/* Debezium change records                                                 */
+/* ====================================================================== */
+
+/*
+ * The envelope is scanned once.  `before` and `after` objects are decoded
+ * into row slots in the order they are met (slot 0 is row b->nrows, slot 1
+ * the next), since `op` usually comes after them.  When the slots do not
+ * end up in the order the op needs (retraction first, then insert), or a
+ * key was repeated, the wanted objects are decoded again from their
+ * recorded spans, in row order (list offsets are written row after row).
+ */
+
+enum { DBZ_BEFORE = 0, DBZ_AFTER = 1 };
+
+typedef struct dbz_part {
+    const char *s, *e; /* the object's text; s == NULL: absent or null */
+    int slot;          /* the slot it was decoded into, or -1 */
+} dbz_part;
+
+typedef struct dbz_rec {
+    dbz_part part[2]; /* before, after */
+    char op;          /* 'c', 'r', 'u', 'd'; 0 when absent */
+    int nslots;       /* slots decoded so far */
+    bool redo;        /* decode the wanted parts again from their spans */
+} dbz_rec;
+
+static const char *const dbz_names[2] = {"before", "after"};
+
+/* The object at c->p into row pos (the part's name is on the path). */
+static int dbz_decode_into(jctx *c, wd_batch *b, uint32_t pos)
+{
+    for (uint32_t i = 0; i < b->schema->nfields; i++) ensure_cap(&b->cols[i], pos, &b->arena);
+    if (c->d->opts.unstructured) return decode_json_raw(c, &b->cols[0], pos);
+    return decode_object(c, &c->d->root, b->cols, pos);
+}
+
+/* The value of key `before` or `after` at c->p. */
+static int dbz_part_read(jctx *c, wd_batch *b, uint32_t row, dbz_rec *r, int which)
+{
+    dbz_part *pt = &r->part[which];
+    int rc = 0;
+    path_push_name(c->d, dbz_names[which]);
+    if (*c->p == 'n' && c->end - c->p >= 4 && !memcmp(c->p, "null", 4)) {
+        c->p += 4;
+        if (pt->slot >= 0) r->redo = true; /* a repeated key emptied a slot */
+        pt->s = NULL;
+        pt->slot = -1;
+    } else if (*c->p != '{') {
+        rc = mismatch(c, c->p, "an object or null");
+    } else {
+        const char *start = c->p;
+        if (pt->s || r->nslots >= 2) {
+            /* a repeated key: the last one counts; check it, decode it later */
+            rc = skip_value(c, 0);
+            r->redo = true;
+            pt->slot = -1;
+        } else {
+            rc = dbz_decode_into(c, b, row + (uint32_t)r->nslots);
+            pt->slot = r->nslots++;
+        }
+        pt->s = start;
+        pt->e = c->p;
+    }
+    c->d->depth--;
+    return rc;
+}
+
+/* The value of key `op` at c->p. */
+static int dbz_op_read(jctx *c, dbz_rec *r)
+{
+    const char *start = c->p;
+    int rc;
+    path_push_name(c->d, "op");
+    if (*c->p != '"') {
+        rc = mismatch(c, start, "\"c\", \"r\", \"u\" or \"d\"");
+    } else {
+        const char *s;
+        size_t n;
+        rc = string_text(c, &s, &n);
+        if (!rc) {
+            if (n == 1 && (s[0] == 'c' || s[0] == 'r' || s[0] == 'u' || s[0] == 'd'))
+                r->op = s[0];
+            else
+                rc = jfail(c, "unknown operation %.*s%s (expected \"c\", \"r\", \"u\" or \"d\")",
+                           (int)(c->p - start > 24 ? 24 : c->p - start), start,
+                           c->p - start > 24 ? "..." : "");
+        }
+    }
+    c->d->depth--;
+    return rc;
+}
+
+static bool key_is(const char *key, size_t n, const char *name)
+{
+    return strlen(name) == n && !memcmp(key, name, n);
+}
+
+/* The record object at c->p ('{'); depth 1 inside "payload". */
+static int dbz_object(jctx *c, wd_batch *b, uint32_t row, dbz_rec *r, int depth)
+{
+    int rc;
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != '"') return jsyntax(c, "expected a key");
+        const char *key;
+        size_t klen;
+        bool esc;
+        if ((rc = scan_string(c, &key, &klen, &esc))) return rc;
+        if (esc) {
+            wd_buf *sb = &c->d->scratch;
+            wd_buf_reset(sb);
+            wd_buf_reserve(sb, klen + 1);
+            klen = unescape(key, klen, sb->data);
+            key = sb->data;
+        }
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != ':') return jsyntax(c, "expected ':'");
+        c->p++;
+        skip_ws(c);
+        if (c->p >= c->end) return jsyntax(c, "expected a value");
+        if (key_is(key, klen, "before"))
+            rc = dbz_part_read(c, b, row, r, DBZ_BEFORE);
+        else if (key_is(key, klen, "after"))
+            rc = dbz_part_read(c, b, row, r, DBZ_AFTER);
+        else if (key_is(key, klen, "op"))
+            rc = dbz_op_read(c, r);
+        else if (depth == 0 && *c->p == '{' && key_is(key, klen, "payload"))
+            rc = dbz_object(c, b, row, r, 1);
+        else
+            rc = skip_value(c, 0);
+        if (rc) return rc;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        return jsyntax(c, "expected ',' or '}'");
+    }
+}
+
+int wd_json_decode_debezium(wd_json_decoder *d, const char *line, size_t n, wd_batch *b,
+                            wd_error *err)
+{
+    jctx c = {line, line + n, line, d, &b->arena, err};
+    d->depth = 0;
+    uint32_t row = b->nrows;
+    if (row >= UINT32_MAX - 2) return wd_err(err, WD_EDATA, "batch full");
+    skip_ws(&c);
+    if (c.p >= c.end) return wd_err(err, WD_EDATA, "empty line: expected a Debezium JSON object");
+    int rc;
+    if (*c.p != '{') {
+        const char *start = c.p;
+        if ((rc = skip_value(&c, 0))) return rc;
+        size_t len = (size_t)(c.p - start);
+        return wd_err(err, WD_EDATA, "expected a Debezium JSON object, found %.*s%s",
+                      (int)(len > 40 ? 40 : len), start, len > 40 ? "..." : "");
+    }
+    dbz_rec r = {{{NULL, NULL, -1}, {NULL, NULL, -1}}, 0, 0, false};
+    if ((rc = dbz_object(&c, b, row, &r, 0))) return rc;
+    skip_ws(&c);
+    if (c.p != c.end) return jsyntax(&c, "unexpected characters after the JSON value");
+    if (!r.op) return wd_err(err, WD_EDATA, "Debezium record without \"op\"");
+
+    /* The rows the op makes, in order: a retraction of before, an insert
+     * of after. */
+    int want[2];
+    uint8_t retr[2];
+    uint32_t k = 0;
+    const dbz_part *bef = &r.part[DBZ_BEFORE], *aft = &r.part[DBZ_AFTER];
+    if (r.op == 'd') {
+        if (!bef->s) return wd_err(err, WD_EDATA, "Debezium record with op \"d\" has no \"before\"");
+        want[k] = DBZ_BEFORE;
+        retr[k++] = 1;
+    } else {
+        if (!aft->s)
+            return wd_err(err, WD_EDATA, "Debezium record with op \"%c\" has no \"after\"", r.op);
+        /* an update without before (REPLICA IDENTITY DEFAULT) is an insert */
+        if (r.op == 'u' && bef->s) {
+            want[k] = DBZ_BEFORE;
+            retr[k++] = 1;
+        }
+        want[k] = DBZ_AFTER;
+        retr[k++] = 0;
+    }
+    bool redo = r.redo;
+    for (uint32_t i = 0; i < k; i++) redo |= r.part[want[i]].slot != (int)i;
+    if (redo) {
+        for (uint32_t i = 0; i < k; i++) {
+            const dbz_part *pt = &r.part[want[i]];
+            jctx sc = c;
+            sc.p = pt->s;
+            sc.end = pt->e;
+            d->depth = 0;
+            path_push_name(d, dbz_names[want[i]]);
+            rc = dbz_decode_into(&sc, b, row + i);
+            d->depth = 0;
+            if (rc) return rc;
+        }
+    }
+    if (retr[0] || b->retract) {
+        if ((rc = retract_room(d, b, row + k, err))) return rc;
+        for (uint32_t i = 0; i < k; i++) b->retract[row + i] = retr[i];
+    }
+    b->nrows = row + k;
     return 0;
 }

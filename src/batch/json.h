@@ -1,6 +1,7 @@
 /*
  * json.h — the JSON-lines format: a schema-directed decoder that scans one
- * line straight into a batch's columns, and encoders for rows (plain JSON and
+ * line straight into a batch's columns (plain rows, or Debezium change
+ * records with retraction flags), and encoders for rows (plain JSON and
  * Debezium change events).
  *
  * Decoding rules (one JSON object per line):
@@ -106,10 +107,38 @@ void wd_json_decoder_free(wd_json_decoder *d);
  * _timestamp alone) and calls wd_batch_seal before handing the batch on.
  * On failure b->nrows is unchanged (the partly written slot is invisible
  * and overwritten by the next line; arena bytes may be wasted) and err
- * holds a WD_EDATA message naming the field.
+ * holds a WD_EDATA message naming the field.  When b->retract is set (see
+ * wd_json_decode_debezium) the row is flagged as an insert.
  */
 int wd_json_decode(wd_json_decoder *d, const char *line, size_t n, wd_batch *b,
                    wd_error *err);
+
+/*
+ * Decode one Debezium change record (a JSON object on one line) into the
+ * next rows of b, with retraction flags:
+ *   {"before": {…} | null, "after": {…} | null, "op": "c"|"r"|"u"|"d", …}
+ * or the same keys inside a "payload" object ({"schema": …, "payload":
+ * {…}}, as Kafka Connect writes with schemas enabled).  Other keys
+ * ("source", "ts_ms", "transaction", …) are skipped; before and after are
+ * decoded by the rules above (errors name "after.price" etc.).
+ *   - "c" (create) and "r" (snapshot read): one insert of after;
+ *   - "u": a retraction of before, then an insert of after; when before
+ *     is null or absent (a table with REPLICA IDENTITY DEFAULT sends no
+ *     old row) only the insert of after;
+ *   - "d": one retraction of before (after is ignored).
+ * So 1 or 2 rows are appended; b->nrows grows by that many.  b->retract is
+ * allocated (in b's arena) when the first retraction reaches a batch that
+ * has none, earlier rows flagged 0; once present, every row appended by
+ * either decode function gets its flag.  A b->retract set by someone else
+ * must hold at least b->nrows flags (it is copied).  The caller sets the
+ * _timestamp of each appended row, as for wd_json_decode.
+ * Errors (WD_EDATA; b->nrows and the flags of earlier rows unchanged):
+ * malformed JSON, no "op", an op other than c/r/u/d, c/r/u without
+ * "after", d without "before", before/after not an object or null, and
+ * any decoding error of before/after.
+ */
+int wd_json_decode_debezium(wd_json_decoder *d, const char *line, size_t n, wd_batch *b,
+                            wd_error *err);
 
 /* True when s[0..n) is exactly one JSON value (white space around allowed). */
 bool wd_json_valid(const char *s, size_t n);

@@ -174,8 +174,11 @@ static int cmd_run(int argc, char **argv)
         wd_job_stats stats;
         wd_job_get_stats(job, &stats);
         if (stats.bad_rows_dropped)
-            fprintf(stderr, "wadi: %llu bad rows dropped (bad_data = 'drop')\n",
-                    (unsigned long long)stats.bad_rows_dropped);
+            fprintf(stderr, "wadi: %llu bad row%s dropped (bad_data = 'drop')\n",
+                    (unsigned long long)stats.bad_rows_dropped, stats.bad_rows_dropped == 1 ? "" : "s");
+        if (stats.late_rows_dropped)
+            fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
+                    (unsigned long long)stats.late_rows_dropped, stats.late_rows_dropped == 1 ? "" : "s");
         wd_job_free(job);
     }
     int code = 0;

@@ -485,7 +485,8 @@ static void so_printf(sout *o, const char *fmt, ...)
 
 /*
  * PostgreSQL's style: "1 year 2 mons 3 days 04:05:06.5", "-1 days",
- * "00:00:00" for zero.  Returns the length wanted (as snprintf).
+ * "00:00:00" for zero; a positive field after a negative one is marked
+ * with '+' ("-1 days +01:00:00").  Returns the length wanted (as snprintf).
  */
 size_t wd_interval_format(wd_interval iv, char *out, size_t n)
 {
@@ -493,22 +494,28 @@ size_t wd_interval_format(wd_interval iv, char *out, size_t n)
     if (out && n) out[0] = 0;
     int32_t years = iv.months / 12, mons = iv.months % 12;
     const char *sep = "";
+    bool before = false; /* the last field printed was negative */
     if (years) {
         so_printf(&o, "%d year%s", years, years == 1 ? "" : "s");
         sep = " ";
+        before = years < 0;
     }
     if (mons) {
-        so_printf(&o, "%s%d mon%s", sep, mons, mons == 1 ? "" : "s");
+        so_printf(&o, "%s%s%d mon%s", sep, before && mons > 0 ? "+" : "", mons,
+                  mons == 1 ? "" : "s");
         sep = " ";
+        before = mons < 0;
     }
     if (iv.days) {
-        so_printf(&o, "%s%d day%s", sep, iv.days, iv.days == 1 ? "" : "s");
+        so_printf(&o, "%s%s%d day%s", sep, before && iv.days > 0 ? "+" : "", iv.days,
+                  iv.days == 1 ? "" : "s");
         sep = " ";
+        before = iv.days < 0;
     }
     if (iv.nanos || !*sep) {
         uint64_t abs = iv.nanos < 0 ? (uint64_t)0 - (uint64_t)iv.nanos : (uint64_t)iv.nanos;
         uint64_t secs = abs / BILLION, frac = abs % BILLION;
-        so_printf(&o, "%s%s%02llu:%02u:%02u", sep, iv.nanos < 0 ? "-" : "",
+        so_printf(&o, "%s%s%02llu:%02u:%02u", sep, iv.nanos < 0 ? "-" : before ? "+" : "",
                   (unsigned long long)(secs / 3600), (unsigned)(secs / 60 % 60),
                   (unsigned)(secs % 60));
         if (frac) {

@@ -3,8 +3,8 @@
  * a file of JSON lines (or raw text lines), and a sink that writes one.
  *
  * Options: path (required), type ('source' | 'sink'), format ('json', the
- * default; 'debezium_json' for sinks; 'raw_string' for either, with one
- * TEXT column), bad_data ('fail' | 'drop'), event_time_field, json.*.
+ * default; 'debezium_json'; 'raw_string', with one TEXT column),
+ * bad_data ('fail' | 'drop'), event_time_field, json.*.
  *
  * Source: reads with large buffered read()s, any line length; skips blank
  * lines; fills batches of spec->batch_rows rows; `_timestamp` is the
@@ -13,7 +13,11 @@
  * "PATH:LINE: field 'x': …"; 'drop' skips the line and counts it
  * (vt->dropped).  The file is read by subtask 0 only: with parallelism > 1
  * the other subtasks end at once (a line-delimited file has no cheap split
- * points; the runtime's shuffle spreads the rows).
+ * points; the runtime's shuffle spreads the rows).  With format =
+ * 'debezium_json' each line is a change record (wd_json_decode_debezium)
+ * that becomes one or two rows with retraction flags (b->retract, NULL in
+ * a batch of inserts only); both rows of an update land in the same batch,
+ * and with event_time_field each row's time is its own column's value.
  *
  * Sink: one line per row; Debezium JSON when the input is updating or
  * format = 'debezium_json' (a retraction reaching a plain JSON sink is
@@ -55,13 +59,12 @@ static int sf_format_of(const wd_options *o, bool as_source, sf_format *out, wd_
         *out = SF_JSON;
     } else if (!strcasecmp(f, "raw_string")) {
         *out = SF_RAW;
-    } else if (!strcasecmp(f, "debezium_json") && !as_source) {
+    } else if (!strcasecmp(f, "debezium_json")) {
         *out = SF_DEBEZIUM;
     } else {
         wd_err(err, WD_EOPTION, "format '%s' is not supported by connector 'single_file' as a %s",
                f, as_source ? "source" : "sink");
-        wd_err_hint(err, as_source ? "accepted formats: json, raw_string"
-                                   : "accepted formats: json, debezium_json, raw_string");
+        wd_err_hint(err, "accepted formats: json, debezium_json, raw_string");
         return WD_EOPTION;
     }
     return 0;
@@ -111,7 +114,7 @@ typedef struct sf_source {
     uint32_t batch_rows;
     int ts_field;         /* event_time_field column, or -1 */
     const char *ts_name;
-    bool drop, raw;
+    bool drop, raw, debezium;
 } sf_source;
 
 /* The next line into *line, *n (newline and a trailing CR removed).
@@ -176,7 +179,8 @@ static bool blank(const char *p, size_t n)
     return true;
 }
 
-/* One line into the next row of b: 0, or WD_EDATA with the message in e. */
+/* One line into the next row(s) of b: 0, or WD_EDATA with the message in
+ * e (b->nrows unchanged). */
 static int sf_decode(sf_source *s, const char *line, size_t n, wd_batch *b, wd_error *e)
 {
     if (s->raw) {
@@ -191,19 +195,27 @@ static int sf_decode(sf_source *s, const char *line, size_t n, wd_batch *b, wd_e
         b->nrows = row + 1;
         return 0;
     }
-    int rc = wd_json_decode(s->dec, line, n, b, e);
+    uint32_t first = b->nrows;
+    int rc = s->debezium ? wd_json_decode_debezium(s->dec, line, n, b, e)
+                         : wd_json_decode(s->dec, line, n, b, e);
     if (rc) return rc;
     if (s->ts_field >= 0) {
         const wd_col *c = &b->cols[s->ts_field];
-        uint32_t row = b->nrows - 1;
-        if (!wd_col_valid(c, row)) {
-            b->nrows--;
-            return wd_err(e, WD_EDATA, "field '%s': the event time (event_time_field) is null",
-                          s->ts_name);
+        for (uint32_t row = first; row < b->nrows; row++) {
+            if (!wd_col_valid(c, row)) {
+                const char *part = !s->debezium                   ? ""
+                                   : b->retract && b->retract[row] ? "before."
+                                                                   : "after.";
+                b->nrows = first;
+                return wd_err(e, WD_EDATA,
+                              "field '%s%s': the event time (event_time_field) is null", part,
+                              s->ts_name);
+            }
+            wd_batch_ts(b)[row] = WD_COL_VALS(c, int64_t)[row];
         }
-        wd_batch_ts(b)[row] = WD_COL_VALS(c, int64_t)[row];
     } else {
-        wd_batch_ts(b)[b->nrows - 1] = wd_now_ns();
+        int64_t now = wd_now_ns();
+        for (uint32_t row = first; row < b->nrows; row++) wd_batch_ts(b)[row] = now;
     }
     return 0;
 }
@@ -333,6 +345,7 @@ static int sf_open_source(const wd_source_spec *spec, wd_source **out, wd_error 
     s->ts_name = ts_field >= 0 ? spec->schema->fields[ts_field].name : NULL;
     s->drop = drop;
     s->raw = fmt == SF_RAW;
+    s->debezium = fmt == SF_DEBEZIUM;
     if (spec->subtask != 0) {
         /* only subtask 0 reads the file */
         s->done = true;

@@ -280,3 +280,47 @@ bool wd_expr_is_const(const wd_expr *e)
         if (!wd_expr_is_const(e->args[i])) return false;
     return true;
 }
+
+/* Literal values equal (both 1-row constant columns of equal type). */
+static bool lit_equal(const wd_col *a, const wd_col *b)
+{
+    bool va = wd_col_valid(a, 0), vb = wd_col_valid(b, 0);
+    if (va != vb) return false;
+    if (!va) return true;
+    wd_buf x = WD_BUF_INIT, y = WD_BUF_INIT;
+    wd_expr ea = {.kind = WD_EX_LIT, .type = a->type, .lit = *a};
+    wd_expr eb = {.kind = WD_EX_LIT, .type = b->type, .lit = *b};
+    wd_expr_print(&ea, &x);
+    wd_expr_print(&eb, &y);
+    bool eq = x.len == y.len && (!x.len || !memcmp(x.data, y.data, x.len));
+    wd_buf_free(&x);
+    wd_buf_free(&y);
+    return eq;
+}
+
+bool wd_expr_equal(const wd_expr *a, const wd_expr *b)
+{
+    if (a == b) return true;
+    if (!a || !b) return false;
+    if (a->kind != b->kind || a->flags != b->flags || a->nargs != b->nargs ||
+        !wd_type_eq(a->type, b->type))
+        return false;
+    switch (a->kind) {
+    case WD_EX_COL:
+    case WD_EX_FIELD:
+        if (a->col != b->col) return false;
+        break;
+    case WD_EX_LIT:
+        if (!lit_equal(&a->lit, &b->lit)) return false;
+        break;
+    case WD_EX_CALL:
+        if (a->fn != b->fn) return false;
+        if (a->fn && (a->fn->flags & WD_FN_VOLATILE)) return false;
+        break;
+    default:
+        break;
+    }
+    for (uint32_t i = 0; i < a->nargs; i++)
+        if (!wd_expr_equal(a->args[i], b->args[i])) return false;
+    return true;
+}

@@ -81,6 +81,10 @@ void wd_expr_print(const wd_expr *e, struct wd_buf *out);
  * (a constant tree that may be folded). */
 bool wd_expr_is_const(const wd_expr *e);
 
+/* Structural equality: same operators, columns, functions and literal
+ * values (volatile calls are never equal). */
+bool wd_expr_equal(const wd_expr *a, const wd_expr *b);
+
 /* ---- evaluation -------------------------------------------------------- */
 
 typedef struct wd_eval wd_eval;

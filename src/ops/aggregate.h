@@ -11,6 +11,7 @@
 #define WD_OPS_AGGREGATE_H
 
 #include "agg/agg.h"
+#include "batch/sort.h"
 #include "ops/op.h"
 
 typedef enum wd_win_kind {
@@ -71,11 +72,8 @@ typedef struct wd_wf_call {
     const wd_type *ret;
 } wd_wf_call;
 
-typedef struct wd_sort_key {
-    int col;
-    bool desc;
-    bool nulls_first;
-} wd_sort_key;
+/* wd_sort_key (an ORDER BY item: column, direction, NULLS FIRST/LAST) is
+ * defined in batch/sort.h with the row comparator and sort. */
 
 /*
  * Window-function operator over windowed input: rows arrive stamped with
@@ -98,5 +96,13 @@ typedef struct wd_winfn_spec {
 } wd_winfn_spec;
 
 extern const wd_op_vt wd_op_winfn_vt;
+
+/*
+ * Rows an open wd_op_winfn_vt instance holds, for tests and memory
+ * reports: *held counts buffered rows (with a limit, rows evicted from the
+ * top-N but not yet compacted away included), *live the rows that can
+ * still be emitted.  Either pointer may be NULL.
+ */
+void wd_op_winfn_stats(const wd_op *op, uint64_t *held, uint64_t *live);
 
 #endif

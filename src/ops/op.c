@@ -107,6 +107,7 @@ int wd_op_push_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
  */
 int wd_op_push_watermark(wd_op *op, int64_t wm, wd_error *err)
 {
+    if (wm == WD_WATERMARK_IDLE) return wd_op_emit_watermark(op, wm, err);
     if (wm <= op->watermark) return 0;
     op->watermark = wm;
     atomic_store_explicit(&op->metrics.watermark, wm, memory_order_relaxed);

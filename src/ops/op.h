@@ -24,6 +24,13 @@
 
 typedef struct wd_op wd_op;
 
+/*
+ * A watermark value that means "this input has had no data for a while":
+ * the receiver leaves the input out of its minimum until it sends again.
+ * It bypasses operators' on_watermark (they never see it) and is forwarded.
+ */
+#define WD_WATERMARK_IDLE (INT64_MIN + 1)
+
 /* Where the last operator of a chain sends its messages (runtime-owned). */
 typedef struct wd_op_out {
     int (*batch)(void *ctx, wd_batch *b, wd_error *err);

@@ -15,7 +15,7 @@ static int sink_open(wd_op *op, wd_error *err)
         .opts = n->sink_conn ? &n->opts : NULL,
         .subtask = op->subtask,
         .parallelism = op->parallelism,
-        .updating = false,
+        .updating = n->updating,
     };
     wd_sink *s = NULL;
     int rc = n->sink_conn ? n->sink_conn->open_sink(&spec, &s, err)

@@ -6,6 +6,7 @@
  * and then emits a watermark when the maximum over the rows seen so far
  * advanced: watermarks never go backwards.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ops/op.h"
@@ -13,6 +14,8 @@
 typedef struct wm_state {
     wd_eval *ev;
     int64_t max;         /* highest watermark value computed so far */
+    int64_t last_data;   /* monotonic time of the last batch */
+    bool idle;           /* WD_WATERMARK_IDLE sent, no data since */
     wd_arena scratch;
 } wm_state;
 
@@ -22,6 +25,7 @@ static int wm_open(wd_op *op, wd_error *err)
     const wd_expr *e = op->node->wm_expr;
     st->ev = wd_eval_new(&e, 1);
     st->max = INT64_MIN;
+    st->last_data = wd_mono_ns();
     wd_arena_init(&st->scratch, 0);
     op->state = st;
     return 0;
@@ -40,6 +44,8 @@ static int wm_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
 {
     wm_state *st = op->state;
     wd_col c;
+    st->last_data = wd_mono_ns();
+    st->idle = false;
     wd_arena_reset(&st->scratch);
     int rc = wd_eval_run(st->ev, 0, b, &st->scratch, &c, err);
     if (rc < 0) return rc;
@@ -57,9 +63,21 @@ static int wm_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
     return rc;
 }
 
+/* A source without data for idle_ns stops holding back the watermark of
+ * what it feeds (Flink's idleness); its next batch makes it active again. */
+static int wm_tick(wd_op *op, int64_t now_ns, wd_error *err)
+{
+    wm_state *st = op->state;
+    int64_t idle = op->node->idle_ns;
+    if (idle <= 0 || st->idle || wd_mono_ns() - st->last_data < idle) return 0;
+    st->idle = true;
+    return wd_op_emit_watermark(op, WD_WATERMARK_IDLE, err);
+}
+
 const wd_op_vt wd_op_watermark_vt = {
     .name = "watermark",
     .open = wm_open,
     .on_batch = wm_batch,
+    .on_tick = wm_tick,
     .close = wm_close,
 };

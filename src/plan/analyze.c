@@ -19,16 +19,10 @@
 #include "expr/func.h"
 #include "plan/plan_int.h"
 
-/* Name scope of a FROM clause: one entry per visible field. */
-typedef struct scope {
-    uint32_t n;
-    const char **quals;
-    const wd_type *schema;  /* the rel's schema */
-    wd_rel *rel;            /* the scope's input rel */
-} scope;
+typedef wd_scope scope;
 
 static wd_rel *an_query(wd_plan_ctx *c, const wd_ast_query *q);
-static wd_expr *an_expr(wd_plan_ctx *c, const scope *sc, const wd_ast_expr *e);
+#define an_expr wd_an_expr
 
 #define FAIL_AT(c, pos, code, ...) (wd_err_at((c)->err, (code), (pos), __VA_ARGS__), (void *)0)
 
@@ -137,7 +131,7 @@ static wd_pos opt_pos(const wd_options *o, const char *key, wd_pos def)
 }
 
 /* A scope over the fields of a schema, all under qualifier qual. */
-static scope scope_of(wd_plan_ctx *c, wd_rel *r, const char *qual)
+scope wd_an_scope(wd_plan_ctx *c, wd_rel *r, const char *qual)
 {
     scope s = {0};
     s.rel = r;
@@ -149,7 +143,7 @@ static scope scope_of(wd_plan_ctx *c, wd_rel *r, const char *qual)
 }
 
 /* Cast e to type t when it differs (analysis-time check of castability). */
-static wd_expr *coerce(wd_plan_ctx *c, wd_expr *e, const wd_type *t, wd_pos pos, const char *what)
+wd_expr *wd_an_coerce(wd_plan_ctx *c, wd_expr *e, const wd_type *t, wd_pos pos, const char *what)
 {
     if (!e) return NULL;
     if (wd_type_eq(e->type, t)) return e;
@@ -174,6 +168,44 @@ static wd_expr *coerce(wd_plan_ctx *c, wd_expr *e, const wd_type *t, wd_pos pos,
         return l;
     }
     return r;
+}
+
+/* CREATE TABLE t (cols) without WITH: a memory table inside the pipeline.
+ * INSERTs into it are its input; queries read their union. */
+static int an_memory_table(wd_plan_ctx *c, const wd_ast_stmt *s, wd_table *t)
+{
+    wd_field *f = wd_arena_calloc(c->a, sizeof *f * (s->ncols + 1));
+    for (uint32_t i = 0; i < s->ncols; i++) {
+        const wd_ast_column *col = &s->cols[i];
+        if (col->generated || !col->type)
+            return wd_err_at(c->err, WD_EUNSUPPORTED, col->pos,
+                             "memory tables take plain columns (no GENERATED columns)");
+        if (wd_field_is_hidden(col->name))
+            return wd_err_at(c->err, WD_ENAME, col->pos,
+                             "'%s' is reserved for the hidden event-time column", col->name);
+        for (uint32_t j = 0; j < i; j++)
+            if (name_ieq(s->cols[j].name, col->name))
+                return wd_err_at(c->err, WD_ENAME, col->pos, "column '%s' is declared twice",
+                                 col->name);
+        f[i].name = col->name;
+        f[i].type = an_type(c, col->type);
+        f[i].nullable = !col->not_null;
+        if (!f[i].type) return -1;
+    }
+    if (s->wm_col)
+        return wd_err_at(c->err, WD_EUNSUPPORTED, s->wm_pos,
+                         "memory tables keep the event time of the rows inserted into them; "
+                         "WATERMARK FOR is not supported on them");
+    t->memory = true;
+    t->as_source = t->as_sink = true;
+    t->schema = wd_schema_make(c->a, s->ncols, f);
+    t->nphys = s->ncols;
+    t->mem = wd_an_new_rel(c, WD_REL_UNION, s->pos);
+    t->mem->schema = t->schema;
+    t->mem->quals = wd_arena_calloc(c->a, sizeof(char *) * (s->ncols + 1));
+    GROW(c, c->tables, c->ntables, c->captables);
+    c->tables[c->ntables++] = t;
+    return 0;
 }
 
 static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
@@ -202,10 +234,7 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
 
     const char *cname = opt_value(&t->opts, "connector");
     if (!cname) {
-        if (s->nopts == 0 && s->ncols > 0)
-            return wd_err_at(c->err, WD_EUNSUPPORTED, s->pos,
-                             "table '%s' has no connector; memory tables are not supported yet",
-                             s->name);
+        if (s->nopts == 0 && s->ncols > 0) return an_memory_table(c, s, t);
         wd_err_at(c->err, WD_EOPTION, s->pos, "table '%s' needs a 'connector' option", s->name);
         wd_err_hint(c->err, "connectors: %s", wd_connector_names());
         return -1;
@@ -224,7 +253,11 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
         wd_err_hint(c->err, "connectors: %s", wd_connector_names());
         return -1;
     }
-    if (wd_options_check(t->conn, &t->opts, c->err) < 0) return -1;
+    if (wd_options_check(t->conn, &t->opts, c->err) < 0) {
+        /* a missing option has no text of its own: point at the table's name */
+        if (c->err && c->err->pos.line == 0) c->err->pos = s->name_pos;
+        return -1;
+    }
 
     const char *type = opt_value(&t->opts, "type");
     t->as_source = t->conn->source;
@@ -252,7 +285,22 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
         wd_err_hint(c->err, "add type = 'source' or type = 'sink'");
         return -1;
     }
-    if (t->conn->validate && t->conn->validate(&t->opts, t->as_source, c->err) < 0) return -1;
+    if (t->conn->validate && t->conn->validate(&t->opts, t->as_source, c->err) < 0) {
+        if (c->err && c->err->pos.line == 0) c->err->pos = s->name_pos;
+        return -1;
+    }
+    const char *fmt = opt_value(&t->opts, "format");
+    if (t->as_source && fmt && !strcmp(fmt, "debezium_json")) {
+        bool pk = s->npk > 0;
+        for (uint32_t i = 0; i < s->ncols; i++) pk |= s->cols[i].primary_key;
+        if (!pk) {
+            wd_err_at(c->err, WD_EPLAN, opt_pos(&t->opts, "format", s->pos),
+                      "a debezium_json source needs a PRIMARY KEY");
+            wd_err_hint(c->err, "declare the key: id BIGINT PRIMARY KEY, or PRIMARY KEY (a, b)");
+            return -1;
+        }
+        t->updating = true;
+    }
 
     /* Columns. */
     uint32_t nf = 0;
@@ -310,13 +358,13 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
         if (!col->generated) continue;
         const wd_type *sofar = wd_schema_make(c->a, nf, f);
         wd_rel tmp = {.schema = sofar};
-        scope sc = scope_of(c, &tmp, NULL);
+        scope sc = wd_an_scope(c, &tmp, NULL);
         wd_expr *e = an_expr(c, &sc, col->generated);
         if (!e) return -1;
         if (col->type) {
             const wd_type *dt = an_type(c, col->type);
             if (!dt) return -1;
-            e = coerce(c, e, dt, col->pos, "generated column");
+            e = wd_an_coerce(c, e, dt, col->pos, "generated column");
             if (!e) return -1;
         }
         for (uint32_t j = 0; j < nf; j++)
@@ -349,7 +397,7 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
     }
     if (s->wm_expr || wmf) {
         wd_rel tmp = {.schema = t->schema};
-        scope sc = scope_of(c, &tmp, NULL);
+        scope sc = wd_an_scope(c, &tmp, NULL);
         wd_expr *e;
         if (s->wm_expr) {
             e = an_expr(c, &sc, s->wm_expr);
@@ -362,7 +410,9 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
             e = wd_expr_col(c->a, idx, t->schema->fields[idx].type);
         }
         if (e->type->id != WD_T_TIMESTAMP)
-            return wd_err_at(c->err, WD_ETYPE, s->wm_expr ? s->wm_expr->pos : s->pos,
+            return wd_err_at(c->err, WD_ETYPE,
+                             s->wm_expr ? s->wm_expr->pos
+                                        : opt_pos(&t->opts, "watermark_field", s->pos),
                              "watermark expression must be a TIMESTAMP, not %s",
                              wd_type_name(e->type));
         t->wm = e;
@@ -417,6 +467,15 @@ static int an_set(wd_plan_ctx *c, const wd_ast_stmt *s)
         return wd_err_at(c->err, WD_ETYPE, s->value->pos, "setting '%s' takes an INTERVAL, not %s",
                          s->name, wd_type_name(e->type));
     }
+    if (name_ieq(s->name, "updating_ttl")) {
+        wd_col v;
+        if (wd_expr_eval_const(e, c->a, &v, c->err) < 0) return -1;
+        wd_interval iv = WD_COL_GET(&v, wd_interval, 0);
+        if (!wd_col_valid(&v, 0) || iv.months || wd_interval_ns(iv) <= 0)
+            return wd_err_at(c->err, WD_EPLAN, s->value->pos,
+                             "updating_ttl must be a positive interval without months");
+        c->updating_ttl_ns = wd_interval_ns(iv);
+    }
     GROW(c, c->settings, c->nsettings, c->capsettings);
     c->settings[c->nsettings].name = s->name;
     c->settings[c->nsettings].value = e;
@@ -426,7 +485,7 @@ static int an_set(wd_plan_ctx *c, const wd_ast_stmt *s)
 
 /* ---- names ------------------------------------------------------------- */
 
-static void mark_needed(const scope *sc, uint32_t idx)
+void wd_an_mark_needed(const scope *sc, uint32_t idx)
 {
     if (sc->rel && sc->rel->kind == WD_REL_SCAN && sc->rel->needed) sc->rel->needed[idx] = true;
 }
@@ -496,6 +555,17 @@ static wd_expr *resolve_name(wd_plan_ctx *c, const scope *sc, const wd_ast_expr 
         used = 1;
     }
     if (found < 0) {
+        wd_expr *w = wd_an_window_name(c, p[0], e->pos);
+        if (w) {
+            const char *owner = p[0];
+            for (uint32_t k = 1; k < np && w; k++) {
+                w = field_access(c, w, p[k], e->part_pos ? e->part_pos[k] : e->pos, owner);
+                owner = p[k];
+            }
+            return w;
+        }
+    }
+    if (found < 0) {
         /* Build the message: qualified by a known table, or not. */
         bool qual_known = false;
         if (np >= 2)
@@ -528,7 +598,7 @@ static wd_expr *resolve_name(wd_plan_ctx *c, const scope *sc, const wd_ast_expr 
         }
         return NULL;
     }
-    mark_needed(sc, (uint32_t)found);
+    wd_an_mark_needed(sc, (uint32_t)found);
     wd_expr *r = wd_expr_col(c->a, found, sc->schema->fields[found].type);
     r->pos = e->pos;
     const char *owner = sc->schema->fields[found].name;
@@ -561,7 +631,7 @@ static const char *const window_fn_names[] = {"row_number", "rank", "dense_rank"
                                                "lead", "ntile", "percent_rank", "cume_dist",
                                                "nth_value"};
 
-static bool in_list(const char *n, const char *const *l, size_t k)
+bool wd_an_in_list(const char *n, const char *const *l, size_t k)
 {
     for (size_t i = 0; i < k; i++)
         if (!strcmp(n, l[i])) return true;
@@ -579,9 +649,9 @@ static wd_expr *call_fn(wd_plan_ctx *c, const char *name, wd_expr **args, uint32
     bool is_op = !isalpha((unsigned char)name[0]);
     if (!is_op) {
     } else if (n == 2 && is_text_lit(args[0]) && is_temporal(args[1]->type))
-        args[0] = coerce(c, args[0], args[1]->type, args[0]->pos, "literal");
+        args[0] = wd_an_coerce(c, args[0], args[1]->type, args[0]->pos, "literal");
     else if (n == 2 && is_text_lit(args[1]) && is_temporal(args[0]->type))
-        args[1] = coerce(c, args[1], args[0]->type, args[1]->pos, "literal");
+        args[1] = wd_an_coerce(c, args[1], args[0]->type, args[1]->pos, "literal");
     if ((n >= 1 && !args[0]) || (n == 2 && !args[1])) return NULL;
     for (uint32_t i = 0; i < n; i++) types[i] = args[i]->type;
     const wd_func *fn;
@@ -594,7 +664,7 @@ static wd_expr *call_fn(wd_plan_ctx *c, const char *name, wd_expr **args, uint32
     }
     for (uint32_t i = 0; i < n; i++)
         if (casts[i]) {
-            args[i] = coerce(c, args[i], casts[i], args[i]->pos, "argument");
+            args[i] = wd_an_coerce(c, args[i], casts[i], args[i]->pos, "argument");
             if (!args[i]) return NULL;
         }
     wd_expr *r = wd_expr_call(c->a, fn, ret, n, args);
@@ -602,16 +672,16 @@ static wd_expr *call_fn(wd_plan_ctx *c, const char *name, wd_expr **args, uint32
     return r;
 }
 
-static wd_expr *need_bool(wd_plan_ctx *c, wd_expr *e, const char *what)
+wd_expr *wd_an_need_bool(wd_plan_ctx *c, wd_expr *e, const char *what)
 {
     if (!e) return NULL;
     if (e->type->id == WD_T_BOOL) return e;
-    if (e->type->id == WD_T_NULL) return coerce(c, e, WD_TYPE_BOOL, e->pos, what);
+    if (e->type->id == WD_T_NULL) return wd_an_coerce(c, e, WD_TYPE_BOOL, e->pos, what);
     return FAIL_AT(c, e->pos, WD_ETYPE, "%s must be BOOLEAN, not %s", what, wd_type_name(e->type));
 }
 
 /* Cast every expression to their common type. */
-static int unify(wd_plan_ctx *c, wd_expr **es, uint32_t n, const char *what, const wd_type **out)
+int wd_an_unify(wd_plan_ctx *c, wd_expr **es, uint32_t n, const char *what, const wd_type **out)
 {
     const wd_type *t = NULL;
     for (uint32_t i = 0; i < n; i++) {
@@ -631,7 +701,7 @@ static int unify(wd_plan_ctx *c, wd_expr **es, uint32_t n, const char *what, con
     }
     if (t && t->id == WD_T_NULL) t = WD_TYPE_TEXT;
     for (uint32_t i = 0; i < n; i++) {
-        es[i] = coerce(c, es[i], t, es[i]->pos, what);
+        es[i] = wd_an_coerce(c, es[i], t, es[i]->pos, what);
         if (!es[i]) return -1;
     }
     *out = t;
@@ -641,23 +711,37 @@ static int unify(wd_plan_ctx *c, wd_expr **es, uint32_t n, const char *what, con
 static wd_expr *an_call(wd_plan_ctx *c, const scope *sc, const wd_ast_expr *e)
 {
     const char *name = e->name;
-    if (e->over || in_list(name, window_fn_names, sizeof window_fn_names / sizeof *window_fn_names))
-        return FAIL_AT(c, e->pos, WD_EUNSUPPORTED,
-                       "window function %s() is not supported yet", name);
-    if (in_list(name, aggregate_names, sizeof aggregate_names / sizeof *aggregate_names) &&
-        (e->star || e->distinct || e->filter || !wd_func_exists(name)))
-        return FAIL_AT(c, e->pos, WD_EUNSUPPORTED,
-                       "aggregate function %s() is not supported yet", name);
-    if (!strcmp(name, "tumble") || !strcmp(name, "hop") || !strcmp(name, "session"))
-        return FAIL_AT(c, e->pos, WD_EUNSUPPORTED, "window %s() is not supported yet", name);
+    if (e->over || wd_an_in_list(name, window_fn_names, sizeof window_fn_names / sizeof *window_fn_names)) {
+        if (!e->over)
+            return FAIL_AT(c, e->pos, WD_ESYNTAX, "window function %s() needs an OVER (…) clause",
+                           name);
+        if (!c->wf)
+            return FAIL_AT(c, e->pos, WD_EPLAN,
+                           "window function %s() is only allowed in the SELECT list", name);
+        return wd_an_wf_call(c, sc, e);
+    }
+    if (wd_an_in_list(name, aggregate_names, sizeof aggregate_names / sizeof *aggregate_names) ||
+        e->filter || (e->star && !strcmp(name, "count"))) {
+        if (!c->agg)
+            return FAIL_AT(c, e->pos, WD_EPLAN, "aggregate function %s() is not allowed here",
+                           name);
+        return wd_an_agg_call(c, sc, e);
+    }
+    if (wd_an_is_window_call(e)) {
+        if (!c->agg)
+            return FAIL_AT(c, e->pos, WD_EPLAN,
+                           "%s() defines a window: it belongs in GROUP BY (and may also be "
+                           "selected)", name);
+        return wd_an_window_call(c, sc, e);
+    }
     if (!strcmp(name, "unnest"))
         return FAIL_AT(c, e->pos, WD_EPLAN,
                        "unnest() may only appear as a whole item of the SELECT list");
     if (e->star)
         return FAIL_AT(c, e->pos, WD_ESYNTAX, "%s(*) is only valid for count(*)", name);
-    if (e->distinct || e->filter)
-        return FAIL_AT(c, e->pos, WD_ESYNTAX, "DISTINCT and FILTER apply to aggregates only, "
-                                               "and %s() is not one", name);
+    if (e->distinct)
+        return FAIL_AT(c, e->pos, WD_ESYNTAX, "DISTINCT applies to aggregates only, and %s() is "
+                                               "not one", name);
     wd_expr **args = wd_arena_alloc(c->a, sizeof(wd_expr *) * (e->nargs + 1));
     for (uint32_t i = 0; i < e->nargs; i++) {
         args[i] = an_expr(c, sc, e->args[i]);
@@ -666,14 +750,14 @@ static wd_expr *an_call(wd_plan_ctx *c, const scope *sc, const wd_ast_expr *e)
     if (!strcmp(name, "coalesce")) {
         if (e->nargs == 0) return FAIL_AT(c, e->pos, WD_ESYNTAX, "coalesce() needs arguments");
         const wd_type *t;
-        if (unify(c, args, e->nargs, "coalesce", &t) < 0) return NULL;
+        if (wd_an_unify(c, args, e->nargs, "coalesce", &t) < 0) return NULL;
         wd_expr *r = wd_expr_node(c->a, WD_EX_COALESCE, t, e->nargs, args);
         r->pos = e->pos;
         return r;
     }
     if (!strcmp(name, "make_array") || !strcmp(name, "array")) {
         const wd_type *t = WD_TYPE_TEXT;
-        if (e->nargs && unify(c, args, e->nargs, "array element", &t) < 0) return NULL;
+        if (e->nargs && wd_an_unify(c, args, e->nargs, "array element", &t) < 0) return NULL;
         wd_expr *r = wd_expr_node(c->a, WD_EX_ARRAY, wd_type_list(c->a, t), e->nargs, args);
         r->pos = e->pos;
         return r;
@@ -689,9 +773,9 @@ static wd_expr *an_binary(wd_plan_ctx *c, const scope *sc, const wd_ast_expr *e)
     wd_expr *r = an_expr(c, sc, e->args[1]);
     if (!r) return NULL;
     if (!strcmp(op, "and") || !strcmp(op, "or")) {
-        wd_expr *args[2] = {need_bool(c, l, "operand of AND/OR"), NULL};
+        wd_expr *args[2] = {wd_an_need_bool(c, l, "operand of AND/OR"), NULL};
         if (!args[0]) return NULL;
-        args[1] = need_bool(c, r, "operand of AND/OR");
+        args[1] = wd_an_need_bool(c, r, "operand of AND/OR");
         if (!args[1]) return NULL;
         wd_expr *x = wd_expr_node(c->a, !strcmp(op, "and") ? WD_EX_AND : WD_EX_OR, WD_TYPE_BOOL, 2,
                                   args);
@@ -756,11 +840,11 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
                            : !strcmp(tn, "interval") ? WD_TYPE_INTERVAL
                                                      : NULL;
         if (!t) return FAIL_AT(c, e->pos, WD_EUNSUPPORTED, "%s literals are not supported", tn);
-        return coerce(c, s, t, e->pos, "literal");
+        return wd_an_coerce(c, s, t, e->pos, "literal");
     }
     case WD_AX_UNARY: {
         if (!strcmp(e->op, "not")) {
-            wd_expr *a = need_bool(c, an_expr(c, sc, e->args[0]), "operand of NOT");
+            wd_expr *a = wd_an_need_bool(c, an_expr(c, sc, e->args[0]), "operand of NOT");
             if (!a) return NULL;
             r = wd_expr_node(c->a, WD_EX_NOT, WD_TYPE_BOOL, 1, &a);
             break;
@@ -790,7 +874,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
         wd_expr_kind k;
         if (!strcmp(e->op, "null")) k = e->neg ? WD_EX_IS_NOT_NULL : WD_EX_IS_NULL;
         else {
-            a = need_bool(c, a, "operand of IS TRUE/FALSE");
+            a = wd_an_need_bool(c, a, "operand of IS TRUE/FALSE");
             if (!a) return NULL;
             if (!strcmp(e->op, "true")) k = e->neg ? WD_EX_IS_NOT_TRUE : WD_EX_IS_TRUE;
             else k = e->neg ? WD_EX_IS_NOT_FALSE : WD_EX_IS_FALSE;
@@ -819,7 +903,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
             if (!args[i]) return NULL;
         }
         const wd_type *t;
-        if (unify(c, args, e->nargs, "IN list", &t) < 0) return NULL;
+        if (wd_an_unify(c, args, e->nargs, "IN list", &t) < 0) return NULL;
         r = wd_expr_node(c->a, WD_EX_IN, WD_TYPE_BOOL, e->nargs, args);
         if (e->neg) r->flags |= WD_EXF_NEG;
         break;
@@ -844,7 +928,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
                 wd_expr *eq[2] = {operand, cond};
                 cond = call_fn(c, "=", eq, 2, e->args[i0 + 2 * w]->pos);
             } else {
-                cond = need_bool(c, cond, "CASE WHEN condition");
+                cond = wd_an_need_bool(c, cond, "CASE WHEN condition");
             }
             if (!cond) return NULL;
             args[k++] = cond;
@@ -858,7 +942,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
             nthen++;
         }
         const wd_type *t;
-        if (unify(c, thens, nthen, "CASE result", &t) < 0) return NULL;
+        if (wd_an_unify(c, thens, nthen, "CASE result", &t) < 0) return NULL;
         for (uint32_t w = 0; w < nwhen; w++) args[2 * w + 1] = thens[w];
         if (e->has_else) args[k++] = thens[nthen - 1];
         r = wd_expr_node(c->a, WD_EX_CASE, t, k, args);
@@ -878,7 +962,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
             r->flags |= WD_EXF_TRY;
             break;
         }
-        return coerce(c, a, t, e->pos, "CAST");
+        return wd_an_coerce(c, a, t, e->pos, "CAST");
     }
     case WD_AX_CALL:
         return an_call(c, sc, e);
@@ -904,7 +988,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
         for (uint32_t i = 0; i < e->nargs; i++)
             if (!(args[i] = an_expr(c, sc, e->args[i]))) return NULL;
         const wd_type *t = WD_TYPE_INT64;
-        if (e->nargs && unify(c, args, e->nargs, "array element", &t) < 0) return NULL;
+        if (e->nargs && wd_an_unify(c, args, e->nargs, "array element", &t) < 0) return NULL;
         r = wd_expr_node(c->a, WD_EX_ARRAY, wd_type_list(c->a, t), e->nargs, args);
         break;
     }
@@ -916,7 +1000,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
             f[i].name = wd_arena_printf(c->a, "f%u", i + 1);
             f[i].type = args[i]->type->id == WD_T_NULL ? WD_TYPE_TEXT : args[i]->type;
             f[i].nullable = true;
-            if (args[i]->type->id == WD_T_NULL) args[i] = coerce(c, args[i], WD_TYPE_TEXT, e->pos, "ROW");
+            if (args[i]->type->id == WD_T_NULL) args[i] = wd_an_coerce(c, args[i], WD_TYPE_TEXT, e->pos, "ROW");
         }
         r = wd_expr_node(c->a, WD_EX_ROW, wd_type_struct(c->a, e->nargs, f), e->nargs, args);
         break;
@@ -926,7 +1010,7 @@ static wd_expr *an_expr_inner(wd_plan_ctx *c, const scope *sc, const wd_ast_expr
     return r;
 }
 
-static wd_expr *an_expr(wd_plan_ctx *c, const scope *sc, const wd_ast_expr *e)
+wd_expr *wd_an_expr(wd_plan_ctx *c, const scope *sc, const wd_ast_expr *e)
 {
     if (++c->depth > 200) {
         c->depth--;
@@ -946,7 +1030,7 @@ static const wd_ast_cte *find_cte(wd_plan_ctx *c, const char *name)
     return NULL;
 }
 
-static wd_rel *new_rel(wd_plan_ctx *c, wd_rel_kind k, wd_pos pos)
+wd_rel *wd_an_new_rel(wd_plan_ctx *c, wd_rel_kind k, wd_pos pos)
 {
     wd_rel *r = wd_arena_calloc(c->a, sizeof *r);
     r->kind = k;
@@ -964,13 +1048,29 @@ static void set_quals(wd_plan_ctx *c, wd_rel *r, const char *qual)
 
 static wd_rel *scan_table(wd_plan_ctx *c, wd_table *t, const char *alias, wd_pos pos)
 {
+    if (t->memory) {
+        /* an identity projection over the inserts, under the table's name */
+        wd_rel *r = wd_an_new_rel(c, WD_REL_CALC, pos);
+        r->nin = 1;
+        r->in = wd_arena_alloc(c->a, sizeof(wd_rel *));
+        r->in[0] = t->mem;
+        r->schema = t->schema;
+        r->nexprs = t->schema->nfields;
+        r->exprs = wd_arena_alloc(c->a, sizeof(wd_expr *) * r->nexprs);
+        for (uint32_t i = 0; i < r->nexprs; i++)
+            r->exprs[i] = wd_expr_col(c->a, (int)i, t->schema->fields[i].type);
+        r->updating = t->mem->updating;
+        set_quals(c, r, alias ? alias : t->name);
+        return r;
+    }
     if (!t->as_source)
         return FAIL_AT(c, pos, WD_EPLAN, "table '%s' is a sink (connector '%s'); it cannot be "
                                           "read from", t->name, t->conn->name);
-    wd_rel *r = new_rel(c, WD_REL_SCAN, pos);
+    wd_rel *r = wd_an_new_rel(c, WD_REL_SCAN, pos);
     r->table = t;
     r->schema = t->schema;
     r->needed = wd_arena_calloc(c->a, t->schema->nfields + 1);
+    r->updating = t->updating;
     set_quals(c, r, alias ? alias : t->name);
     return r;
 }
@@ -1035,25 +1135,26 @@ static wd_rel *an_from(wd_plan_ctx *c, const wd_ast_from *f)
     return NULL;
 }
 
-static bool has_aggregate(const wd_ast_expr *e)
+bool wd_an_has_aggregate(const wd_ast_expr *e)
 {
     if (!e) return false;
-    if (e->kind == WD_AX_CALL &&
-        in_list(e->name, aggregate_names, sizeof aggregate_names / sizeof *aggregate_names))
+    if (e->kind == WD_AX_CALL && !e->over &&
+        (e->filter || wd_an_in_list(e->name, aggregate_names,
+                                    sizeof aggregate_names / sizeof *aggregate_names)))
         return true;
     for (uint32_t i = 0; i < e->nargs; i++)
-        if (has_aggregate(e->args[i])) return true;
+        if (wd_an_has_aggregate(e->args[i])) return true;
     return false;
 }
 
 /* Output name of a SELECT item without alias. */
-static const char *item_name(wd_plan_ctx *c, const wd_ast_expr *e, uint32_t i)
+const char *wd_an_item_name(wd_plan_ctx *c, const wd_ast_expr *e, uint32_t i)
 {
     switch (e->kind) {
     case WD_AX_NAME: return e->parts[e->nparts - 1];
     case WD_AX_FIELD: return e->text;
     case WD_AX_CALL: return e->name;
-    case WD_AX_CAST: return item_name(c, e->args[0], i);
+    case WD_AX_CAST: return wd_an_item_name(c, e->args[0], i);
     default: return wd_arena_printf(c->a, "_col%u", i);
     }
 }
@@ -1067,20 +1168,37 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
     }
     if (s->nfrom > 1) return FAIL_AT(c, s->from[1]->pos, WD_EUNSUPPORTED, "joins are not supported yet");
     if (!(in = an_from(c, s->from[0]))) return NULL;
-    if (s->ngroup)
-        return FAIL_AT(c, s->group[0]->pos, WD_EUNSUPPORTED, "GROUP BY is not supported yet");
-    if (s->having) return FAIL_AT(c, s->having->pos, WD_EUNSUPPORTED, "HAVING is not supported yet");
     if (s->distinct) return FAIL_AT(c, s->pos, WD_EUNSUPPORTED, "SELECT DISTINCT is not supported yet");
-    scope sc = scope_of(c, in, NULL);
+    scope sc = wd_an_scope(c, in, NULL);
+    bool agg = s->ngroup > 0 || s->having, wf = false;
+    for (uint32_t i = 0; i < s->nitems; i++) {
+        agg |= wd_an_has_aggregate(s->items[i].expr);
+        wf |= wd_an_has_wf(s->items[i].expr);
+    }
+    if (agg || wf) {
+        const wd_expr *where = NULL;
+        if (s->where) {
+            if (wd_an_has_aggregate(s->where))
+                return FAIL_AT(c, s->where->pos, WD_EPLAN,
+                               "aggregate functions are not allowed in WHERE (use HAVING)");
+            where = wd_an_need_bool(c, an_expr(c, &sc, s->where), "WHERE condition");
+            if (!where) return NULL;
+        }
+        if (agg && wf)
+            return FAIL_AT(c, s->pos, WD_EUNSUPPORTED,
+                           "window functions and GROUP BY in one SELECT are not supported yet: "
+                           "aggregate in a subquery, then apply the window function over it");
+        return agg ? wd_an_select_agg(c, s, in, where) : wd_an_select_winfn(c, s, in, where);
+    }
 
-    wd_rel *r = new_rel(c, WD_REL_CALC, s->pos);
+    wd_rel *r = wd_an_new_rel(c, WD_REL_CALC, s->pos);
     r->nin = 1;
     r->in = wd_arena_alloc(c->a, sizeof(wd_rel *));
     r->in[0] = in;
     if (s->where) {
-        if (has_aggregate(s->where))
+        if (wd_an_has_aggregate(s->where))
             return FAIL_AT(c, s->where->pos, WD_EPLAN, "aggregate functions are not allowed in WHERE");
-        r->filter = need_bool(c, an_expr(c, &sc, s->where), "WHERE condition");
+        r->filter = wd_an_need_bool(c, an_expr(c, &sc, s->where), "WHERE condition");
         if (!r->filter) return NULL;
     }
 
@@ -1108,7 +1226,7 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
                 const char *fn = sc.schema->fields[k].name;
                 if (wd_field_is_hidden(fn)) continue;
                 if (e->nparts == 1 && !(sc.quals[k] && name_ieq(sc.quals[k], e->parts[0]))) continue;
-                mark_needed(&sc, k);
+                wd_an_mark_needed(&sc, k);
                 exprs[n] = wd_expr_col(c->a, (int)k, sc.schema->fields[k].type);
                 names[n] = fn;
                 quals[n] = NULL;
@@ -1120,9 +1238,6 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
                                e->parts[0]);
             continue;
         }
-        if (has_aggregate(e))
-            return FAIL_AT(c, e->pos, WD_EUNSUPPORTED,
-                           "aggregate functions are not supported yet (GROUP BY comes with windows)");
         if (e->kind == WD_AX_CALL && !strcmp(e->name, "unnest")) {
             if (r->unnest_col >= 0)
                 return FAIL_AT(c, e->pos, WD_EUNSUPPORTED, "only one unnest() per SELECT is supported");
@@ -1137,9 +1252,9 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
         } else {
             exprs[n] = an_expr(c, &sc, e);
             if (!exprs[n]) return NULL;
-            if (exprs[n]->type->id == WD_T_NULL) exprs[n] = coerce(c, exprs[n], WD_TYPE_TEXT, e->pos, "NULL");
+            if (exprs[n]->type->id == WD_T_NULL) exprs[n] = wd_an_coerce(c, exprs[n], WD_TYPE_TEXT, e->pos, "NULL");
         }
-        names[n] = it->alias ? it->alias : item_name(c, e, i + 1);
+        names[n] = it->alias ? it->alias : wd_an_item_name(c, e, i + 1);
         if (wd_field_is_hidden(names[n])) {
             wd_err_at(c->err, WD_ENAME, it->alias ? it->alias_pos : e->pos,
                       "'%s' is the name of the hidden event-time column", names[n]);
@@ -1168,18 +1283,20 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
     r->exprs = wd_arena_alloc(c->a, sizeof(wd_expr *) * (n + 1));
     memcpy(r->exprs, exprs, sizeof(wd_expr *) * n);
     uint32_t ts = wd_schema_ts_index(in->schema);
-    mark_needed(&sc, ts);
+    wd_an_mark_needed(&sc, ts);
     r->exprs[n] = wd_expr_col(c->a, (int)ts, WD_TYPE_TIMESTAMP);
     r->quals = wd_arena_alloc(c->a, sizeof(char *) * (n + 1));
     memcpy(r->quals, quals, sizeof(char *) * n);
     r->quals[n] = NULL;
     (void)q;
+    if (r->filter) wd_an_detect_topn(r);
+    r->updating = in->updating;
     return r;
 }
 
 /* Wrap r in a CALC casting its fields to the types of schema. */
-static wd_rel *cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos pos,
-                        const char *what)
+wd_rel *wd_an_cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos pos,
+                       const char *what)
 {
     bool same = true;
     for (uint32_t i = 0; i < schema->nfields; i++)
@@ -1187,7 +1304,7 @@ static wd_rel *cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos
             strcmp(r->schema->fields[i].name, schema->fields[i].name))
             same = false;
     if (same) return r;
-    wd_rel *x = new_rel(c, WD_REL_CALC, pos);
+    wd_rel *x = wd_an_new_rel(c, WD_REL_CALC, pos);
     x->nin = 1;
     x->in = wd_arena_alloc(c->a, sizeof(wd_rel *));
     x->in[0] = r;
@@ -1239,7 +1356,7 @@ static wd_rel *an_query_inner(wd_plan_ctx *c, const wd_ast_query *q)
                            "UNION ALL inputs have %u and %u columns", l->schema->nfields - 1,
                            r->schema->nfields - 1);
         /* flatten nested unions */
-        wd_rel *u = new_rel(c, WD_REL_UNION, q->pos);
+        wd_rel *u = wd_an_new_rel(c, WD_REL_UNION, q->pos);
         uint32_t nl = l->kind == WD_REL_UNION ? l->nin : 1;
         u->nin = nl + 1;
         u->in = wd_arena_alloc(c->a, sizeof(wd_rel *) * u->nin);
@@ -1261,7 +1378,7 @@ static wd_rel *an_query_inner(wd_plan_ctx *c, const wd_ast_query *q)
         }
         u->schema = wd_schema_make(c->a, nf - 1, f);
         for (uint32_t i = 0; i < u->nin; i++) {
-            u->in[i] = cast_rel(c, u->in[i], u->schema, q->pos, "UNION ALL");
+            u->in[i] = wd_an_cast_rel(c, u->in[i], u->schema, q->pos, "UNION ALL");
             if (!u->in[i]) return NULL;
         }
         u->quals = l->quals;
@@ -1288,6 +1405,18 @@ static wd_rel *an_query(wd_plan_ctx *c, const wd_ast_query *q)
     return r;
 }
 
+/* Outputs are planned once every statement is analyzed (memory tables may
+ * receive inserts after a query reads them). */
+static int add_output(wd_plan_ctx *c, wd_table *t, wd_rel *r, wd_pos pos)
+{
+    GROW(c, c->outs, c->nouts, c->capouts);
+    c->outs[c->nouts].table = t;
+    c->outs[c->nouts].rel = r;
+    c->outs[c->nouts].pos = pos;
+    c->nouts++;
+    return 0;
+}
+
 static int an_insert(wd_plan_ctx *c, const wd_ast_stmt *s)
 {
     wd_table *t = wd_an_find_table(c, s->name);
@@ -1311,7 +1440,23 @@ static int an_insert(wd_plan_ctx *c, const wd_ast_stmt *s)
                          "INSERT with a column list is not supported yet");
     wd_rel *r = an_query(c, s->query);
     if (!r) return -1;
-    return wd_pl_sink(c, t, r, s->name_pos);
+    if (t->memory) {
+        if (r->schema->nfields != t->schema->nfields)
+            return wd_err_at(c->err, WD_EPLAN, s->name_pos,
+                             "INSERT INTO %s: the query has %u columns but the table has %u",
+                             t->name, r->schema->nfields - 1, t->schema->nfields - 1);
+        r = wd_an_cast_rel(c, r, t->schema, s->name_pos,
+                           wd_arena_printf(c->a, "INSERT INTO %s", t->name));
+        if (!r) return -1;
+        wd_rel *u = t->mem;
+        wd_rel **in = wd_arena_alloc(c->a, sizeof(wd_rel *) * (u->nin + 1));
+        if (u->nin) memcpy(in, u->in, sizeof(wd_rel *) * u->nin);
+        in[u->nin++] = r;
+        u->in = in;
+        u->updating |= r->updating;
+        return 0;
+    }
+    return add_output(c, t, r, s->name_pos);
 }
 
 int wd_an_statement(wd_plan_ctx *c, const wd_ast_stmt *s)
@@ -1324,7 +1469,7 @@ int wd_an_statement(wd_plan_ctx *c, const wd_ast_stmt *s)
     case WD_AS_QUERY: {
         wd_rel *r = an_query(c, s->query);
         if (!r) return -1;
-        return wd_pl_stdout(c, r);
+        return add_output(c, NULL, r, s->pos);
     }
     case WD_AS_DROP:
         return wd_err_at(c->err, WD_EUNSUPPORTED, s->pos, "DROP is not supported in a pipeline");
@@ -1332,9 +1477,3 @@ int wd_an_statement(wd_plan_ctx *c, const wd_ast_stmt *s)
     return wd_err_at(c->err, WD_EINTERNAL, s->pos, "unknown statement");
 }
 
-/* Exposed for the planner: cast a rel to a sink's column types. */
-wd_rel *wd_an_cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos pos, const char *what);
-wd_rel *wd_an_cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos pos, const char *what)
-{
-    return cast_rel(c, r, schema, pos, what);
-}

@@ -16,8 +16,8 @@
 #include "plan/plan_int.h"
 #include "sql/sql.h"
 
-wd_rel *wd_an_cast_rel(wd_plan_ctx *c, wd_rel *r, const wd_type *schema, wd_pos pos,
-                       const char *what);
+/* A source with no data for this long is idle (option idle_micros). */
+#define WD_DEFAULT_IDLE_NS (5 * WD_NS_PER_SEC)
 
 static wd_node *add_node(wd_plan_ctx *c, wd_node_kind k, const char *name, const wd_op_vt *vt,
                          const wd_type *out)
@@ -30,9 +30,11 @@ static wd_node *add_node(wd_plan_ctx *c, wd_node_kind k, const char *name, const
     return n;
 }
 
+/* Connect from → to: forward when the parallelism matches, else rebalanced. */
 static void connect(wd_plan_ctx *c, wd_node *from, wd_node *to)
 {
-    wd_graph_connect(c->g, from, to, 0, WD_E_FORWARD);
+    wd_graph_connect(c->g, from, to, 0,
+                     from->parallelism == to->parallelism ? WD_E_FORWARD : WD_E_REBALANCE);
     if (!to->in_schemas) {
         to->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *));
         to->in_schemas[0] = from->out_schema;
@@ -96,6 +98,7 @@ static wd_node *plan_scan(wd_plan_ctx *c, wd_rel *r)
     src->opts = t->opts;
     src->needed = needed;
     src->bounded = t->conn->bounded;
+    src->updating = t->updating;
     wd_node *last = src;
 
     if (derive) {
@@ -110,6 +113,7 @@ static wd_node *plan_scan(wd_plan_ctx *c, wd_rel *r)
         calc->nexprs = s->nfields;
         calc->exprs = ex;
         calc->label = calc_label(c, NULL, s->nfields, ex, -1);
+        calc->updating = t->updating;
         connect(c, last, calc);
         last = calc;
     }
@@ -127,9 +131,10 @@ static wd_node *plan_scan(wd_plan_ctx *c, wd_rel *r)
         if (wd_func_resolve("-", types, 2, c->a, &fn, &ret, casts, c->err) < 0) return NULL;
         wm->wm_expr = wd_expr_call(c->a, fn, ret, 2, args);
     }
-    int64_t idle = 0;
+    int64_t idle = WD_DEFAULT_IDLE_NS;
     if (wd_opt_duration_ns(&t->opts, "idle_micros", &idle, c->err) < 0) return NULL;
     wm->idle_ns = idle;
+    wm->updating = t->updating;
     {
         wd_buf lb = WD_BUF_INIT;
         wd_expr_print(wm->wm_expr, &lb);
@@ -152,9 +157,69 @@ static const wd_expr *subst(wd_plan_ctx *c, const wd_expr *e, const wd_expr *con
     return x;
 }
 
+/* Only sinks that write changes (Debezium) can take an updating input. */
+static bool sink_refuses_updates(const wd_table *t)
+{
+    const char *fmt = wd_opt_get(&t->opts, "format");
+    if (!strcmp(t->conn->name, "blackhole")) return false;
+    if (!strcmp(t->conn->name, "stdout")) return false;
+    return !fmt || strcmp(fmt, "debezium_json") != 0;
+}
+
+static wd_node *pl_rel(wd_plan_ctx *c, wd_rel *r);
+
+static const char *agg_label(wd_plan_ctx *c, const wd_rel *r)
+{
+    wd_buf b = WD_BUF_INIT;
+    if (r->kind == WD_REL_AGG) {
+        const wd_aggregate_spec *s = r->agg;
+        static const char *const kinds[] = {"updating", "tumble", "hop", "session"};
+        wd_buf_printf(&b, "%s", kinds[s->win]);
+        if (s->win == WD_WIN_TUMBLE)
+            wd_buf_printf(&b, "(%lldms)", (long long)(s->width_ns / WD_NS_PER_MS));
+        else if (s->win == WD_WIN_HOP)
+            wd_buf_printf(&b, "(%lldms, %lldms)", (long long)(s->slide_ns / WD_NS_PER_MS),
+                          (long long)(s->width_ns / WD_NS_PER_MS));
+        else if (s->win == WD_WIN_SESSION)
+            wd_buf_printf(&b, "(%lldms)", (long long)(s->gap_ns / WD_NS_PER_MS));
+        wd_buf_printf(&b, " keys=%u", s->nkeys);
+        for (uint32_t i = 0; i < s->naggs; i++)
+            wd_buf_printf(&b, "%s%s%s($%d)", i ? ", " : " ", s->aggs[i].fn->name,
+                          s->aggs[i].distinct ? " distinct" : "", s->aggs[i].arg_col);
+    } else {
+        const wd_winfn_spec *s = r->winfn;
+        static const char *const kinds[] = {"row_number", "rank", "dense_rank", "lag", "lead",
+                                            "agg"};
+        wd_buf_printf(&b, "partition=%u order=%u", s->npart, s->norder);
+        for (uint32_t i = 0; i < s->ncalls; i++) wd_buf_printf(&b, " %s", kinds[s->calls[i].kind]);
+        if (s->limit > 0) wd_buf_printf(&b, " top-%lld", (long long)s->limit);
+    }
+    const char *l = wd_arena_strdup(c->a, b.data ? b.data : "");
+    wd_buf_free(&b);
+    return l;
+}
+
 wd_node *wd_pl_rel(wd_plan_ctx *c, wd_rel *r)
 {
     if (r->node) return r->node;
+    if (r->planning) {
+        wd_err_at(c->err, WD_EPLAN, r->pos,
+                  "this query reads a memory table that its own result is inserted into");
+        return NULL;
+    }
+    if (r->kind == WD_REL_UNION && r->nin == 0) {
+        wd_err_at(c->err, WD_EPLAN, r->pos,
+                  "a memory table is read, but nothing is inserted into it");
+        return NULL;
+    }
+    r->planning = true;
+    wd_node *res = pl_rel(c, r);
+    r->planning = false;
+    return res;
+}
+
+static wd_node *pl_rel(wd_plan_ctx *c, wd_rel *r)
+{
     wd_node *n = NULL;
     switch (r->kind) {
     case WD_REL_SCAN:
@@ -179,6 +244,8 @@ wd_node *wd_pl_rel(wd_plan_ctx *c, wd_rel *r)
         wd_node *up = wd_pl_rel(c, in);
         if (!up) return NULL;
         n = add_node(c, WD_N_CALC, "calc", &wd_op_calc_vt, r->schema);
+        n->parallelism = up->parallelism;
+        n->updating = up->updating;
         n->filter = filter;
         n->nexprs = r->nexprs;
         n->exprs = exprs;
@@ -187,13 +254,51 @@ wd_node *wd_pl_rel(wd_plan_ctx *c, wd_rel *r)
         connect(c, up, n);
         break;
     }
+    case WD_REL_AGG:
+    case WD_REL_WINFN: {
+        wd_node *up = wd_pl_rel(c, r->in[0]);
+        if (!up) return NULL;
+        bool agg = r->kind == WD_REL_AGG;
+        uint32_t nkeys = agg ? r->agg->nkeys : r->winfn->npart;
+        n = add_node(c, WD_N__OTHER, agg ? "aggregate" : "window_functions",
+                     agg ? &wd_op_aggregate_vt : &wd_op_winfn_vt, r->schema);
+        n->spec = agg ? (const void *)r->agg : (const void *)r->winfn;
+        n->updating = r->updating;
+        /* no keys: every row must meet in one subtask */
+        if (nkeys == 0) n->parallelism = 1;
+        n->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *));
+        n->in_schemas[0] = up->out_schema;
+        wd_edge *e = wd_graph_connect(c->g, up, n, 0, WD_E_SHUFFLE);
+        const wd_expr **keys = wd_arena_alloc(c->a, sizeof(wd_expr *) * (nkeys + 1));
+        for (uint32_t i = 0; i < nkeys; i++) {
+            int col = agg ? (int)i : r->winfn->part_cols[i];
+            keys[i] = wd_expr_col(c->a, col, up->out_schema->fields[col].type);
+        }
+        e->nkeys = nkeys;
+        e->keys = keys;
+        n->label = agg_label(c, r);
+        break;
+    }
     case WD_REL_UNION: {
         n = add_node(c, WD_N_UNION, "union", &wd_op_union_vt, r->schema);
         n->label = wd_arena_printf(c->a, "%u inputs", r->nin);
+        wd_node **ups = wd_arena_alloc(c->a, sizeof(wd_node *) * r->nin);
         for (uint32_t i = 0; i < r->nin; i++) {
-            wd_node *up = wd_pl_rel(c, r->in[i]);
-            if (!up) return NULL;
-            connect(c, up, n);
+            if (!(ups[i] = wd_pl_rel(c, r->in[i]))) return NULL;
+            n->updating |= ups[i]->updating;
+        }
+        /* an updating input keeps its parallelism: retractions of a key must
+         * stay in order, which a rebalance would not guarantee */
+        for (uint32_t i = 0; i < r->nin; i++)
+            if (ups[i]->updating) n->parallelism = ups[i]->parallelism;
+        for (uint32_t i = 0; i < r->nin; i++) {
+            if (ups[i]->updating && ups[i]->parallelism != n->parallelism) {
+                wd_err_at(c->err, WD_EUNSUPPORTED, r->pos,
+                          "UNION ALL of updating inputs of different parallelism is not "
+                          "supported yet");
+                return NULL;
+            }
+            connect(c, ups[i], n);
         }
         break;
     }
@@ -227,9 +332,19 @@ int wd_pl_sink(wd_plan_ctx *c, wd_table *t, wd_rel *r, wd_pos pos)
     }
     wd_node *up = wd_pl_rel(c, r);
     if (!up) return -1;
+    if (up->updating && sink_refuses_updates(t)) {
+        wd_err_at(c->err, WD_EPLAN, pos,
+                  "INSERT INTO %s: the query's result is updating (it has retractions), but "
+                  "the sink writes plain rows", t->name);
+        wd_err_hint(c->err, "use format = 'debezium_json' for the sink, or aggregate over a "
+                            "window instead");
+        return -1;
+    }
     if (!t->sink_node) {
         wd_node *s = add_node(c, WD_N_SINK, wd_arena_printf(c->a, "sink:%s", t->conn->name),
                               &wd_op_sink_vt, NULL);
+        s->parallelism = up->parallelism;
+        s->updating = up->updating;
         s->sink_conn = t->conn;
         s->opts = t->opts;
         s->label = t->name;
@@ -237,7 +352,14 @@ int wd_pl_sink(wd_plan_ctx *c, wd_table *t, wd_rel *r, wd_pos pos)
         s->in_schemas[0] = want;
         t->sink_node = s;
     }
-    wd_graph_connect(c->g, up, t->sink_node, 0, WD_E_FORWARD);
+    if (up->updating) t->sink_node->updating = true;
+    if (up->updating && up->parallelism != t->sink_node->parallelism) {
+        wd_err_at(c->err, WD_EUNSUPPORTED, pos,
+                  "INSERT INTO %s: updating inputs of different parallelism into one sink are "
+                  "not supported yet", t->name);
+        return -1;
+    }
+    connect(c, up, t->sink_node);
     return 0;
 }
 
@@ -247,9 +369,11 @@ int wd_pl_stdout(wd_plan_ctx *c, wd_rel *r)
     if (!up) return -1;
     wd_node *s = add_node(c, WD_N_SINK, "sink:stdout", &wd_op_sink_vt, NULL);
     s->label = "results";
+    s->parallelism = up->parallelism;
+    s->updating = up->updating;
     s->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *));
     s->in_schemas[0] = r->schema;
-    wd_graph_connect(c->g, up, s, 0, WD_E_FORWARD);
+    connect(c, up, s);
     return 0;
 }
 
@@ -257,6 +381,10 @@ int wd_plan_compile(const char *sql, size_t len, const wd_plan_opts *opts, wd_gr
                     wd_error *err)
 {
     wd_graph *g = wd_graph_new();
+    if (!g) {
+        *out = NULL;
+        return wd_err(err, WD_ENOMEM, "out of memory while planning");
+    }
     wd_plan_ctx c = {0};
     c.g = g;
     c.a = &g->arena;
@@ -265,15 +393,17 @@ int wd_plan_compile(const char *sql, size_t len, const wd_plan_opts *opts, wd_gr
     wd_ast_script *script;
     int rc = wd_sql_parse(sql, len, c.a, &script, err);
     if (rc < 0) goto fail;
-    uint32_t nouts = 0;
-    /* SET parallelism applies to the whole script: read settings first. */
+    c.updating_ttl_ns = 24 * 3600 * WD_NS_PER_SEC;
     for (uint32_t i = 0; i < script->nstmts; i++) {
-        const wd_ast_stmt *s = script->stmts[i];
-        if (s->kind == WD_AS_INSERT || s->kind == WD_AS_QUERY) nouts++;
-        rc = wd_an_statement(&c, s);
+        rc = wd_an_statement(&c, script->stmts[i]);
         if (rc < 0) goto fail;
     }
-    if (nouts == 0) {
+    for (uint32_t i = 0; i < c.nouts; i++) {
+        struct wd_pending_out *o = &c.outs[i];
+        rc = o->table ? wd_pl_sink(&c, o->table, o->rel, o->pos) : wd_pl_stdout(&c, o->rel);
+        if (rc < 0) goto fail;
+    }
+    if (c.nouts == 0) {
         rc = wd_err(err, WD_EPLAN, "the script has no INSERT INTO or SELECT: nothing to run");
         goto fail;
     }

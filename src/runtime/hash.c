@@ -125,13 +125,16 @@ static void hash_col(const wd_col *c, uint32_t n, uint64_t *out)
         break;
     }
     case WD_T_TEXT: {
+        /* the values of NULL rows are undefined: never read them */
         const wd_str *v = c->data;
         for (uint32_t i = 0; i < n; i++)
-            out[i] = XXH3_64bits_withSeed(v[i].len ? v[i].ptr : "", v[i].len, SEED);
+            out[i] = (c->valid && !c->valid[i])
+                         ? NULL_HASH
+                         : XXH3_64bits_withSeed(v[i].len ? v[i].ptr : "", v[i].len, SEED);
         break;
     }
     default:
-        for (uint32_t i = 0; i < n; i++) out[i] = h_value(c, i);
+        for (uint32_t i = 0; i < n; i++) out[i] = h_value_at(c, i);
         break;
     }
     if (c->valid)

@@ -73,6 +73,7 @@ struct task {
     uint32_t nchan;
     int64_t *ch_wm;
     bool *ch_ended;
+    bool *ch_idle;       /* the channel said it is idle (WD_WATERMARK_IDLE) */
     bool *ch_barrier;
     uint32_t nended, nbarrier;
     uint64_t barrier_epoch;
@@ -414,7 +415,7 @@ static int advance_watermark(task *t, wd_error *err)
     int64_t min = INT64_MAX;
     bool any = false;
     for (uint32_t c = 0; c < t->nchan; c++) {
-        if (t->ch_ended[c]) continue;
+        if (t->ch_ended[c] || t->ch_idle[c]) continue;
         any = true;
         if (t->ch_wm[c] < min) min = t->ch_wm[c];
     }
@@ -452,11 +453,19 @@ static int handle_msg(task *t, wd_msg *m, bool *done, wd_error *err)
     int rc = 0;
     switch (m->kind) {
     case WD_MSG_BATCH:
+        t->ch_idle[c] = false;
         rc = wd_op_push_batch(head, m->input, m->batch, err);
         wd_batch_release(m->batch);
         return rc;
     case WD_MSG_WATERMARK:
-        if (t->ch_ended[c] || m->wm <= t->ch_wm[c]) return 0;
+        if (t->ch_ended[c]) return 0;
+        if (m->wm == WD_WATERMARK_IDLE) {
+            /* an idle channel no longer holds the minimum back */
+            t->ch_idle[c] = true;
+            return advance_watermark(t, err);
+        }
+        t->ch_idle[c] = false;
+        if (m->wm <= t->ch_wm[c]) return 0;
         t->ch_wm[c] = m->wm;
         return advance_watermark(t, err);
     case WD_MSG_BARRIER:
@@ -655,8 +664,9 @@ static int setup_inputs(wd_job *j, task *t, wd_error *err)
     if (t->is_source || t->nchan == 0) return 0;
     t->ch_wm = wd_arena_alloc(&j->arena, t->nchan * sizeof *t->ch_wm);
     t->ch_ended = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_ended);
+    t->ch_idle = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_idle);
     t->ch_barrier = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_barrier);
-    if (!t->ch_wm || !t->ch_ended || !t->ch_barrier)
+    if (!t->ch_wm || !t->ch_ended || !t->ch_idle || !t->ch_barrier)
         return wd_err(err, WD_ENOMEM, "out of memory");
     for (uint32_t c = 0; c < t->nchan; c++) t->ch_wm[c] = INT64_MIN;
     return 0;

@@ -2,7 +2,8 @@
  * test_file_connector.c — unit tests for the single_file source and sink,
  * and the stdout and blackhole sinks: batching, bad_data = fail (with
  * "file:line:" messages) and drop, event_time_field, offsets, missing
- * files, subtasks, sink output (JSON, Debezium, per-subtask files).
+ * files, subtasks, Debezium change records as a source (retraction flags
+ * across batches), sink output (JSON, Debezium, per-subtask files).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,9 +250,12 @@ static void test_source_errors(void **state)
     wd_opt kv[] = {{"path", path, {0, 0}}, {"format", "debezium_json", {0, 0}}};
     wd_options o = {2, kv};
     wd_err_clear(&e);
-    assert_int_equal(wd_conn_single_file.validate(&o, true, &e), WD_EOPTION);
+    assert_int_equal(wd_conn_single_file.validate(&o, true, &e), 0);
     wd_err_clear(&e);
     assert_int_equal(wd_conn_single_file.validate(&o, false, &e), 0);
+    kv[1].val = "avro";
+    assert_int_equal(wd_conn_single_file.validate(&o, true, &e), WD_EOPTION);
+    assert_non_null(strstr(e.hint, "debezium_json"));
 }
 
 static void test_source_raw_string(void **state)
@@ -276,6 +280,162 @@ static void test_source_raw_string(void **state)
     assert_int_equal(v.len, 10);
     assert_memory_equal(v.ptr, "not json {", 10);
     wd_batch_release(b);
+    s->vt->close(s);
+}
+
+/* Debezium change records: an update's two rows stay in one batch (which
+ * may pass batch_rows by one); a batch of inserts only has no flags. */
+static void test_source_debezium(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/cdc.json", dir);
+    write_file(path,
+               "{\"before\":null,\"after\":{\"id\":1,\"name\":\"a\"},\"op\":\"c\",\"ts_ms\":1}\n"
+               "{\"after\":{\"id\":2,\"name\":\"b\"},\"op\":\"r\",\"source\":{\"snapshot\":true}}\n"
+               "\n"
+               "{\"before\":{\"id\":1,\"name\":\"a\"},\"after\":{\"id\":1,\"name\":\"A\"},"
+               "\"op\":\"u\"}\r\n"
+               "{\"before\":{\"id\":2,\"name\":\"b\"},\"after\":null,\"op\":\"d\"}\n"
+               "{\"before\":null,\"after\":{\"id\":3},\"op\":\"u\"}\n"
+               "{\"after\":{\"id\":4,\"name\":\"d\"},\"op\":\"c\"}\n"
+               "{\"schema\":{},\"payload\":{\"before\":{\"id\":4,\"name\":\"d\"},"
+               "\"after\":{\"id\":4,\"name\":\"D\"},\"op\":\"u\"}}\n"
+               "{\"after\":{\"id\":5},\"op\":\"c\"}");
+    wd_source *s;
+    wd_error e;
+    assert_int_equal(open_src(path, 2, 0, &s, &e, "format", "debezium_json", NULL), 0);
+    /* per batch: ids, with '-' marking a retraction */
+    static const char *want[] = {"+1+2", "-1+1", "-2+3", "+4-4+4", "+5"};
+    uint32_t nb = 0;
+    int64_t before = wd_now_ns();
+    for (;;) {
+        wd_batch *b = NULL;
+        int64_t wait = 0;
+        int rc = s->vt->next(s, &b, &wait, &e);
+        if (rc == WD_SRC_END) break;
+        assert_int_equal(rc, WD_SRC_BATCH);
+        assert_true(nb < 5);
+        char got[64] = "";
+        for (uint32_t r = 0; r < b->nrows; r++) {
+            size_t l = strlen(got);
+            snprintf(got + l, sizeof got - l, "%c%lld", b->retract && b->retract[r] ? '-' : '+',
+                     (long long)WD_COL_GET(&b->cols[0], int64_t, r));
+            assert_true(wd_batch_ts(b)[r] >= before);
+        }
+        assert_string_equal(got, want[nb]);
+        /* flags exist exactly when the batch holds a retraction */
+        assert_int_equal(b->retract != NULL, strchr(want[nb], '-') != NULL);
+        assert_int_equal(b->cols[0].len, b->nrows);
+        if (nb == 1) {
+            assert_memory_equal(WD_COL_GET(&b->cols[1], wd_str, 0).ptr, "a", 1);
+            assert_memory_equal(WD_COL_GET(&b->cols[1], wd_str, 1).ptr, "A", 1);
+        }
+        if (nb == 2) assert_false(wd_col_valid(&b->cols[1], 1));
+        nb++;
+        wd_batch_release(b);
+    }
+    assert_int_equal(nb, 5);
+    assert_int_equal(s->vt->dropped(s), 0);
+    s->vt->close(s);
+
+    /* many records in big batches: flags allocated lazily mid-batch and
+     * grown with the columns */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 500; i++) {
+        if (i % 7 == 6)
+            fprintf(f, "{\"before\":{\"id\":%d},\"after\":{\"id\":%d},\"op\":\"u\"}\n", i - 1, i);
+        else if (i % 5 == 4)
+            fprintf(f, "{\"before\":{\"id\":%d},\"op\":\"d\"}\n", i);
+        else
+            fprintf(f, "{\"after\":{\"id\":%d},\"op\":\"c\"}\n", i);
+    }
+    fclose(f);
+    assert_int_equal(open_src(path, 300, 0, &s, &e, "format", "debezium_json", NULL), 0);
+    int i = 0, half = 0; /* the record, and whether its insert half is next */
+    for (;;) {
+        wd_batch *b = NULL;
+        int64_t wait = 0;
+        int rc = s->vt->next(s, &b, &wait, &e);
+        if (rc == WD_SRC_END) break;
+        assert_int_equal(rc, WD_SRC_BATCH);
+        assert_non_null(b->retract);
+        for (uint32_t r = 0; r < b->nrows; r++) {
+            int64_t id = WD_COL_GET(&b->cols[0], int64_t, r);
+            if (i % 7 == 6 && !half) {
+                assert_true(id == i - 1 && b->retract[r] == 1);
+                half = 1;
+                continue;
+            }
+            assert_true(id == i);
+            assert_int_equal(b->retract[r], i % 7 != 6 && i % 5 == 4);
+            half = 0;
+            i++;
+        }
+        wd_batch_release(b);
+    }
+    assert_int_equal(i, 500);
+    s->vt->close(s);
+}
+
+static void test_source_debezium_bad_data(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/cdc_bad.json", dir);
+    write_file(path, "{\"after\":{\"id\":1,\"ts\":\"2023-10-09T17:13:40Z\"},\"op\":\"c\"}\n"
+                     "{\"after\":{\"id\":2},\"op\":\"x\"}\n"
+                     "{\"after\":{\"id\":3},\"op\":\"c\"\n"
+                     "{\"after\":{\"id\":4}}\n"
+                     "{\"before\":{\"id\":1},\"after\":{\"id\":1,\"ts\":\"2023-10-09T17:13:41Z\"},"
+                     "\"op\":\"u\"}\n"
+                     "{\"before\":{\"id\":1,\"ts\":\"2023-10-09T17:13:40Z\"},\"op\":\"d\"}\n"
+                     "{\"after\":{\"id\":\"six\"},\"op\":\"c\"}\n");
+    wd_source *s;
+    wd_error e;
+    /* fail: file, line and the problem */
+    assert_int_equal(open_src(path, 10, 0, &s, &e, "format", "debezium_json", NULL), 0);
+    wd_batch *b = NULL;
+    int64_t wait;
+    assert_int_equal(s->vt->next(s, &b, &wait, &e), WD_EDATA);
+    assert_null(b);
+    char want[400];
+    snprintf(want, sizeof want,
+             "%s:2: field 'op': unknown operation \"x\" (expected \"c\", \"r\", \"u\" or \"d\")",
+             path);
+    assert_string_equal(e.msg, want);
+    s->vt->close(s);
+
+    /* drop, with event_time_field: the update whose before has no time is
+     * dropped whole */
+    assert_int_equal(open_src(path, 10, 0, &s, &e, "format", "debezium_json", "bad_data", "drop",
+                              "event_time_field", "ts", NULL),
+                     0);
+    assert_int_equal(s->vt->next(s, &b, &wait, &e), WD_SRC_BATCH);
+    assert_int_equal(b->nrows, 2);
+    assert_true(WD_COL_GET(&b->cols[0], int64_t, 0) == 1);
+    assert_true(WD_COL_GET(&b->cols[0], int64_t, 1) == 1);
+    assert_non_null(b->retract);
+    assert_int_equal(b->retract[0], 0);
+    assert_int_equal(b->retract[1], 1);
+    int64_t t0 = 1696871620LL * WD_NS_PER_SEC;
+    assert_true(wd_batch_ts(b)[0] == t0 && wd_batch_ts(b)[1] == t0);
+    wd_batch_release(b);
+    assert_int_equal(s->vt->next(s, &b, &wait, &e), WD_SRC_END);
+    assert_int_equal(s->vt->dropped(s), 5);
+    s->vt->close(s);
+
+    /* fail on the null event time of a retraction */
+    snprintf(path, sizeof path, "%s/cdc_ts.json", dir);
+    write_file(path, "{\"before\":{\"id\":1},\"after\":{\"id\":1,\"ts\":0},\"op\":\"u\"}\n");
+    assert_int_equal(open_src(path, 10, 0, &s, &e, "format", "debezium_json", "event_time_field",
+                              "ts", NULL),
+                     0);
+    assert_int_equal(s->vt->next(s, &b, &wait, &e), WD_EDATA);
+    snprintf(want, sizeof want,
+             "%s:1: field 'before.ts': the event time (event_time_field) is null", path);
+    assert_string_equal(e.msg, want);
     s->vt->close(s);
 }
 
@@ -416,6 +576,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_bad_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_raw_string, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_debezium, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_debezium_bad_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdout_and_blackhole, setup, teardown),
     };

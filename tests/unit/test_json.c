@@ -2,7 +2,8 @@
  * test_json.c — unit tests for the JSON-lines codec (src/batch/json.c):
  * decoding of every type, nested structs and lists, escapes and unicode,
  * range errors, missing/null/unknown keys, malformed and truncated lines,
- * unstructured mode, canonical re-encoding, timestamp text and Debezium.
+ * unstructured mode, canonical re-encoding, timestamp text, Debezium
+ * encoding and decoding (change records into rows with retraction flags).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -635,6 +636,270 @@ static void test_debezium(void **state)
     wd_batch_release(b);
 }
 
+/* ---- Debezium change records ------------------------------------------ */
+
+static const wd_type *dbz_schema(void)
+{
+    return SCHEMA(FNN("id", WD_TYPE_INT64), F("name", WD_TYPE_TEXT),
+                  F("tags", wd_type_list(&A, WD_TYPE_INT32)));
+}
+
+/* Decode a Debezium record with d into b; on success stamp the new rows. */
+static int dbz(wd_json_decoder *d, wd_batch *b, const char *line, wd_error *e)
+{
+    wd_err_clear(e);
+    uint32_t before = b->nrows;
+    int rc = wd_json_decode_debezium(d, line, strlen(line), b, e);
+    if (rc == 0) {
+        assert_true(b->nrows > before && b->nrows <= before + 2);
+        for (uint32_t r = before; r < b->nrows; r++) wd_batch_ts(b)[r] = r;
+    } else {
+        assert_int_equal(rc, WD_EDATA);
+        assert_int_equal(b->nrows, before);
+    }
+    return rc;
+}
+
+/* Row r as a Debezium event (after sealing), in a static buffer. */
+static const char *dbz_row(const wd_batch *b, uint32_t r)
+{
+    static char out[512];
+    wd_buf buf = WD_BUF_INIT;
+    wd_json_encode_debezium(b, r, &buf);
+    snprintf(out, sizeof out, "%s", buf.len ? buf.data : "");
+    wd_buf_free(&buf);
+    return out;
+}
+
+#define INS(row) "{\"before\":null,\"after\":" row ",\"op\":\"c\"}"
+#define DEL(row) "{\"before\":" row ",\"after\":null,\"op\":\"d\"}"
+
+static void test_debezium_decode(void **state)
+{
+    (void)state;
+    const wd_type *s = dbz_schema();
+    wd_json_decoder *d = wd_json_decoder_new(s, NULL);
+    wd_batch *b = wd_batch_new(s, 2); /* small: the columns and flags grow */
+    wd_error e;
+    /* c with extra keys (source, ts_ms, transaction) */
+    assert_int_equal(
+        dbz(d, b,
+            "{\"before\":null,\"after\":{\"id\":1,\"name\":\"a\",\"tags\":[1,2]},"
+            "\"source\":{\"version\":\"2.4\",\"db\":\"x\",\"arr\":[1,{\"y\":null}]},"
+            "\"op\":\"c\",\"ts_ms\":1696871620000,\"transaction\":null}",
+            &e),
+        0);
+    /* r (snapshot): an insert; with only inserts there are no flags */
+    assert_int_equal(dbz(d, b, " {\"after\":{\"id\":2},\"op\":\"r\"} ", &e), 0);
+    assert_null(b->retract);
+    /* u: retraction of before, then insert of after; earlier rows are 0 */
+    assert_int_equal(dbz(d, b,
+                         "{\"before\":{\"id\":1,\"name\":\"a\",\"tags\":[1,2]},"
+                         "\"after\":{\"id\":1,\"name\":\"b\",\"tags\":[3]},\"op\":\"u\"}",
+                         &e),
+                     0);
+    assert_non_null(b->retract);
+    /* d */
+    assert_int_equal(
+        dbz(d, b, "{\"before\":{\"id\":2},\"after\":null,\"op\":\"d\",\"ts_ms\":5}", &e), 0);
+    /* the Kafka Connect envelope with a schema */
+    assert_int_equal(
+        dbz(d, b,
+            "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"field\":\"before\"}],"
+            "\"op\":\"x\"},\"payload\":{\"before\":{\"id\":1,\"name\":\"b\",\"tags\":[3]},"
+            "\"after\":{\"id\":1,\"name\":\"c\",\"tags\":[]},\"source\":{},\"op\":\"u\"}}",
+            &e),
+        0);
+    /* u without before (REPLICA IDENTITY DEFAULT): only the insert */
+    assert_int_equal(dbz(d, b, "{\"before\":null,\"after\":{\"id\":3},\"op\":\"u\"}", &e), 0);
+    assert_int_equal(dbz(d, b, "{\"op\":\"u\",\"after\":{\"id\":4,\"tags\":[4]}}", &e), 0);
+    /* after before before, op first: the rows still come retraction first */
+    assert_int_equal(dbz(d, b,
+                         "{\"op\":\"u\",\"after\":{\"id\":7,\"tags\":[7]},"
+                         "\"before\":{\"id\":6,\"tags\":[6,6]}}",
+                         &e),
+                     0);
+    /* c with a before (ignored), a repeated key (the last counts), an
+     * escaped key */
+    assert_int_equal(dbz(d, b,
+                         "{\"before\":{\"id\":0,\"tags\":[0]},\"after\":{\"id\":9,\"tags\":[9]},"
+                         "\"op\":\"c\"}",
+                         &e),
+                     0);
+    assert_int_equal(
+        dbz(d, b, "{\"after\":{\"id\":10},\"after\":{\"id\":11,\"tags\":[11]},\"\\u006fp\":\"c\"}",
+            &e),
+        0);
+    /* d with an after (ignored) */
+    assert_int_equal(
+        dbz(d, b, "{\"after\":{\"id\":12,\"tags\":[1,2,3]},\"before\":{\"id\":13},\"op\":\"d\"}",
+            &e),
+        0);
+    /* a plain line into a batch with flags: an insert */
+    const char *plain = "{\"id\":14,\"tags\":[14]}";
+    assert_int_equal(wd_json_decode(d, plain, strlen(plain), b, &e), 0);
+    wd_batch_ts(b)[b->nrows - 1] = 0;
+
+    wd_batch_seal(b);
+    const char *want[] = {
+        INS("{\"id\":1,\"name\":\"a\",\"tags\":[1,2]}"),
+        INS("{\"id\":2,\"name\":null,\"tags\":null}"),
+        DEL("{\"id\":1,\"name\":\"a\",\"tags\":[1,2]}"),
+        INS("{\"id\":1,\"name\":\"b\",\"tags\":[3]}"),
+        DEL("{\"id\":2,\"name\":null,\"tags\":null}"),
+        DEL("{\"id\":1,\"name\":\"b\",\"tags\":[3]}"),
+        INS("{\"id\":1,\"name\":\"c\",\"tags\":[]}"),
+        INS("{\"id\":3,\"name\":null,\"tags\":null}"),
+        INS("{\"id\":4,\"name\":null,\"tags\":[4]}"),
+        DEL("{\"id\":6,\"name\":null,\"tags\":[6,6]}"),
+        INS("{\"id\":7,\"name\":null,\"tags\":[7]}"),
+        INS("{\"id\":9,\"name\":null,\"tags\":[9]}"),
+        INS("{\"id\":11,\"name\":null,\"tags\":[11]}"),
+        DEL("{\"id\":13,\"name\":null,\"tags\":null}"),
+        INS("{\"id\":14,\"name\":null,\"tags\":[14]}"),
+    };
+    uint32_t n = sizeof want / sizeof want[0];
+    assert_int_equal(b->nrows, n);
+    for (uint32_t r = 0; r < n; r++) {
+        assert_string_equal(dbz_row(b, r), want[r]);
+        assert_int_equal(b->retract[r], strstr(want[r], "\"op\":\"d\"") ? 1 : 0);
+    }
+    wd_batch_release(b);
+
+    /* unstructured: before/after are kept as JSON text */
+    const wd_type *su = SCHEMA(F("value", WD_TYPE_JSON));
+    wd_json_opts o = {true, WD_JSON_TS_RFC3339};
+    wd_json_decoder *du = wd_json_decoder_new(su, &o);
+    b = wd_batch_new(su, 1);
+    assert_int_equal(dbz(du, b, "{\"before\":{\"a\": 1},\"after\":{\"a\":[2]},\"op\":\"u\"}", &e),
+                     0);
+    wd_batch_seal(b);
+    assert_string_equal(dbz_row(b, 0), "{\"before\":{\"value\":{\"a\": 1}},\"after\":null,\"op\":\"d\"}");
+    assert_string_equal(dbz_row(b, 1), "{\"before\":null,\"after\":{\"value\":{\"a\":[2]}},\"op\":\"c\"}");
+    wd_batch_release(b);
+    wd_json_decoder_free(du);
+    wd_json_decoder_free(d);
+}
+
+static void test_debezium_errors(void **state)
+{
+    (void)state;
+    const wd_type *s = dbz_schema();
+    wd_json_decoder *d = wd_json_decoder_new(s, NULL);
+    wd_batch *b = wd_batch_new(s, 4);
+    wd_error e;
+    assert_int_equal(dbz(d, b, "{\"before\":{\"id\":1},\"op\":\"d\"}", &e), 0);
+    static const struct {
+        const char *line, *msg;
+    } cases[] = {
+        {"{\"after\":{\"id\":1}}", "Debezium record without \"op\""},
+        {"{\"op\":\"x\",\"after\":{\"id\":1}}",
+         "field 'op': unknown operation \"x\" (expected \"c\", \"r\", \"u\" or \"d\")"},
+        {"{\"op\":\"create\",\"after\":{\"id\":1}}", "field 'op': unknown operation \"create\""},
+        {"{\"op\":5,\"after\":{\"id\":1}}", "field 'op': expected \"c\", \"r\", \"u\" or \"d\", found 5"},
+        {"{\"op\":null,\"after\":{\"id\":1}}", "field 'op': expected"},
+        {"{\"op\":\"c\",\"before\":{\"id\":1}}", "Debezium record with op \"c\" has no \"after\""},
+        {"{\"op\":\"r\",\"after\":null}", "Debezium record with op \"r\" has no \"after\""},
+        {"{\"op\":\"u\"}", "Debezium record with op \"u\" has no \"after\""},
+        {"{\"op\":\"u\",\"before\":{\"id\":1}}", "Debezium record with op \"u\" has no \"after\""},
+        {"{\"op\":\"d\",\"after\":{\"id\":1}}", "Debezium record with op \"d\" has no \"before\""},
+        {"{\"op\":\"c\",\"after\":[1]}", "field 'after': expected an object or null, found an array"},
+        {"{\"op\":\"c\",\"after\":\"{}\"}", "field 'after': expected an object or null, found \"{}\""},
+        {"{\"op\":\"c\",\"after\":{\"id\":\"x\"}}",
+         "field 'after.id': expected an integer, found \"x\""},
+        {"{\"op\":\"d\",\"before\":{\"id\":null}}", "field 'before.id': null for a NOT NULL field"},
+        {"{\"op\":\"c\",\"after\":{\"name\":\"x\"}}", "missing field 'after.id'"},
+        {"{\"op\":\"u\",\"after\":{\"id\":1},\"before\":{\"id\":2,\"tags\":{}}}",
+         "field 'before.tags': expected an array, found an object"},
+        {"{\"after\":{\"id\":1},\"after\":{\"id\":true},\"op\":\"c\"}",
+         "field 'after.id': expected an integer, found true"},
+        {"{\"payload\":{\"after\":{\"id\":1}}}", "Debezium record without \"op\""},
+        {"[1]", "expected a Debezium JSON object, found [1]"},
+        {"  ", "empty line: expected a Debezium JSON object"},
+        {"{\"op\":\"c\",\"after\":{\"id\":1}} x", "unexpected characters after the JSON value"},
+        {"{\"op\":\"c\",\"after\":{\"id\":1}", "the line ends early"},
+        {"{\"op\":\"c\",\"after\":nul}", "invalid JSON"},
+        {"{\"op\":\"c\",\"after\":{\"id\":1},\"source\":{\"a\":}}", "invalid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(dbz(d, b, cases[i].line, &e), WD_EDATA);
+        if (!strstr(e.msg, cases[i].msg)) fail_msg("%s: got '%s'", cases[i].line, e.msg);
+    }
+    /* the rows and flags before the errors are intact */
+    assert_int_equal(dbz(d, b, "{\"after\":{\"id\":2},\"op\":\"c\"}", &e), 0);
+    wd_batch_seal(b);
+    assert_int_equal(b->nrows, 2);
+    assert_int_equal(b->retract[0], 1);
+    assert_int_equal(b->retract[1], 0);
+    assert_string_equal(dbz_row(b, 1), INS("{\"id\":2,\"name\":null,\"tags\":null}"));
+    wd_batch_release(b);
+    wd_json_decoder_free(d);
+}
+
+/* Every truncation of valid records fails cleanly; byte mutations do not
+ * crash (run under ASan: each input is an exact-size heap copy). */
+static void test_debezium_truncated_and_mutated(void **state)
+{
+    (void)state;
+    const wd_type *s = dbz_schema();
+    wd_json_decoder *d = wd_json_decoder_new(s, NULL);
+    wd_batch *b = wd_batch_new(s, 1);
+    wd_error e;
+    static const char *recs[] = {
+        "{\"before\":{\"id\":1,\"name\":\"a\\u00e9\",\"tags\":[1,2]},\"after\":{\"id\":1,"
+        "\"name\":\"b\",\"tags\":[]},\"source\":{\"db\":\"x\"},\"op\":\"u\",\"ts_ms\":17}",
+        "{\"schema\":{\"f\":[1,2]},\"payload\":{\"op\":\"d\",\"before\":{\"id\":2,\"tags\":[2]},"
+        "\"after\":null}}",
+        "{\"op\":\"u\",\"after\":{\"id\":7,\"tags\":[7]},\"before\":{\"id\":6,\"tags\":[6,6]}}",
+        "{\"after\":{\"id\":10},\"after\":{\"id\":11},\"op\":\"r\"}",
+    };
+    static const char subst[] = {'"', '}', '{', ']', '[', ',', ':', '0', 'n', '\\', ' ', 'x'};
+    uint32_t good = 0;
+    for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+        size_t len = strlen(recs[i]);
+        assert_int_equal(dbz(d, b, recs[i], &e), 0);
+        for (size_t n = 0; n < len; n++) {
+            char *p = malloc(n ? n : 1);
+            memcpy(p, recs[i], n);
+            wd_err_clear(&e);
+            uint32_t before = b->nrows;
+            assert_int_equal(wd_json_decode_debezium(d, p, n, b, &e), WD_EDATA);
+            assert_int_equal(b->nrows, before);
+            assert_true(e.msg[0] != 0);
+            free(p);
+        }
+        for (size_t k = 0; k < len; k++) {
+            for (size_t j = 0; j < sizeof subst; j++) {
+                char *p = malloc(len);
+                memcpy(p, recs[i], len);
+                p[k] = subst[j];
+                wd_err_clear(&e);
+                uint32_t before = b->nrows;
+                int rc = wd_json_decode_debezium(d, p, len, b, &e);
+                if (rc == 0) {
+                    for (uint32_t r = before; r < b->nrows; r++) wd_batch_ts(b)[r] = 0;
+                    good++;
+                } else {
+                    assert_int_equal(rc, WD_EDATA);
+                    assert_int_equal(b->nrows, before);
+                }
+                free(p);
+            }
+        }
+    }
+    assert_true(good > 0);
+    /* everything that was accepted can be written back */
+    wd_batch_seal(b);
+    wd_buf buf = WD_BUF_INIT;
+    for (uint32_t r = 0; r < b->nrows; r++) {
+        assert_true(b->retract == NULL || b->retract[r] <= 1);
+        wd_json_encode_debezium(b, r, &buf);
+    }
+    wd_buf_free(&buf);
+    wd_batch_release(b);
+    wd_json_decoder_free(d);
+}
+
 static void test_opts_from(void **state)
 {
     (void)state;
@@ -671,6 +936,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unstructured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_debezium, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_debezium_decode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_debezium_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_debezium_truncated_and_mutated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_opts_from, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

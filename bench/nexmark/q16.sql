@@ -1,0 +1,13 @@
+-- q16: q15 per channel (an updating aggregate).
+CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '10000000', event_count = '${EVENTS}', paced = 'false', base_time = '2024-01-01T00:00:00Z');
+CREATE TABLE bh WITH (connector = 'blackhole');
+INSERT INTO bh
+SELECT bid.channel AS channel, date_trunc('day', bid.datetime) AS day,
+       count(*) AS total_bids,
+       count(*) FILTER (WHERE bid.price < 10000) AS rank1_bids,
+       count(*) FILTER (WHERE bid.price >= 10000 AND bid.price < 1000000) AS rank2_bids,
+       count(*) FILTER (WHERE bid.price >= 1000000) AS rank3_bids,
+       count(DISTINCT bid.bidder) AS total_bidders,
+       count(DISTINCT bid.auction) AS total_auctions
+FROM nexmark WHERE bid IS NOT NULL
+GROUP BY 1, 2;

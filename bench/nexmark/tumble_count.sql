@@ -1,0 +1,7 @@
+-- A tumbling count and average (event time advances 1 s per million events):
+-- the baseline for the sliding window of hop1000_count.sql.
+CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '1000000', event_count = '${EVENTS}', paced = 'false', base_time = '2024-01-01T00:00:00Z');
+CREATE TABLE bh WITH (connector = 'blackhole');
+INSERT INTO bh
+SELECT count(*) AS c, avg(bid.price) AS avg_price, tumble(interval '10 seconds') AS window
+FROM nexmark WHERE bid IS NOT NULL GROUP BY window;

@@ -1,0 +1,9 @@
+CREATE TABLE clicks (
+    "user" TEXT,
+    page TEXT,
+    ts TIMESTAMP,
+    amount BIGINT,
+    WATERMARK FOR ts AS ts - INTERVAL '3' SECOND
+) WITH (connector = 'single_file', path = '../data/clicks.jsonl', format = 'json', type = 'source');
+SELECT count(*) AS n, avg(amount) AS mean
+FROM clicks GROUP BY tumble(interval '30 seconds');

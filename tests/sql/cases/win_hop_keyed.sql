@@ -1,0 +1,9 @@
+CREATE TABLE clicks (
+    "user" TEXT,
+    page TEXT,
+    ts TIMESTAMP,
+    amount BIGINT,
+    WATERMARK FOR ts AS ts - INTERVAL '3' SECOND
+) WITH (connector = 'single_file', path = '../data/clicks.jsonl', format = 'json', type = 'source');
+SELECT page, count(*) AS n, max(amount) AS hi, hop(interval '10 seconds', interval '30 seconds') AS window
+FROM clicks GROUP BY page, window;
