@@ -1,26 +1,29 @@
 #!/bin/bash
 # make bench: Nexmark queries unpaced into a blackhole sink at -p 1 and -p 2,
-# and the generator alone; events/s (median of RUNS runs) and the ratio of
-# each query to the generator at the same parallelism.
-# Environment: EVENTS (default 20000000 per run), RUNS (default 3), QUERIES.
+# and the generator alone: events/s (median of RUNS runs), the ratio of each
+# query to the generator at the same parallelism, and peak RSS.
+# Environment: EVENTS (default 20000000 per run), RUNS (default 3), QUERIES,
+# STATEFUL (the queries run with EVENTS/4 events), PARALLELISM (default "1 2").
 set -eu
 cd "$(dirname "$0")/.."
 wadi=build/wadi
 EVENTS=${EVENTS:-20000000}
 RUNS=${RUNS:-3}
-QUERIES=${QUERIES:-"gen q0 q1 q2 q22"}
+QUERIES=${QUERIES:-"gen q0 q1 q2 q22 q14 q5 q11 q12 hop_avg tumble_count hop1000_count"}
+STATEFUL=${STATEFUL:-"q15 q16 q17 updating_1m"}
+PARALLELISM=${PARALLELISM:-"1 2"}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-run_one() { # query p -> events/s
-    sed "s/\${EVENTS}/$EVENTS/" "bench/nexmark/$1.sql" > "$tmp/q.sql"
+run_one() { # query p events -> "events/s peak_rss_kib"
+    sed "s/\${EVENTS}/$3/" "bench/nexmark/$1.sql" > "$tmp/q.sql"
     for _ in $(seq "$RUNS"); do
         s=$(date +%s.%N)
-        "$wadi" run -p "$2" "$tmp/q.sql" >/dev/null
+        /usr/bin/time -f "%M" -o "$tmp/rss" "$wadi" run -p "$2" "$tmp/q.sql" >/dev/null
         e=$(date +%s.%N)
-        echo "$EVENTS / ($e - $s)" | bc -l
-    done | median
+        echo "$(echo "$3 / ($e - $s)" | bc -l) $(cat "$tmp/rss")"
+    done | sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
 }
 
 echo "wadi $(git rev-parse --short HEAD 2>/dev/null || echo '?') — $(nproc) cores — EVENTS=$EVENTS RUNS=$RUNS"
@@ -29,13 +32,15 @@ if [ -x build/bench/gen_bench ]; then
     build/bench/gen_bench "$EVENTS" bid | sed 's/^/  /'
     build/bench/gen_bench "$EVENTS" all | sed 's/^/  /'
 fi
-printf '%-6s %4s %16s %10s\n' query p "events/s" "vs gen"
-for p in 1 2; do
+printf '%-14s %3s %10s %14s %8s %10s\n' query p events "events/s" "vs gen" "peak RSS"
+for p in $PARALLELISM; do
     gen=""
-    for q in $QUERIES; do
-        r=$(run_one "$q" "$p")
+    for q in $QUERIES $STATEFUL; do
+        n=$EVENTS
+        case " $STATEFUL " in *" $q "*) n=$((EVENTS / 4)) ;; esac
+        read -r r rss < <(run_one "$q" "$p" "$n")
         [ "$q" = gen ] && gen=$r
         ratio=$([ -n "$gen" ] && echo "$r / $gen" | bc -l || echo 0)
-        printf '%-6s %4s %16.0f %10.2f\n' "$q" "$p" "$r" "$ratio"
+        printf '%-14s %3s %10s %14.0f %8.2f %8.1f MB\n' "$q" "$p" "$n" "$r" "$ratio" "$(echo "$rss / 1024" | bc -l)"
     done
 done

@@ -95,6 +95,18 @@ uint32_t wd_agg_layout(wd_agg_spec *specs, uint32_t n);
 void wd_agg_apply(const wd_agg_spec *specs, uint32_t nspecs, wd_agg_ctx *c, uint8_t *base,
                   uint32_t stride, const wd_batch *in, const uint32_t *slots, int sign);
 
+/* ---- value encoding ---------------------------------------------------------- */
+
+/*
+ * One value as normalised bytes (the encoding of group keys: equal values ⇔
+ * equal bytes), for operators that keep values outside batches (the last
+ * emitted row of an updating aggregate).  Decoding writes row `row` of c,
+ * copying strings into a; LIST columns must be written in row order.
+ */
+size_t wd_value_enc_size(const wd_col *c, uint32_t row);
+uint8_t *wd_value_encode(uint8_t *dst, const wd_col *c, uint32_t row);
+const uint8_t *wd_value_decode(wd_col *c, uint32_t row, const uint8_t *p, wd_arena *a);
+
 /* ---- group table ---------------------------------------------------------- */
 
 /*
@@ -121,6 +133,9 @@ void wd_groups_lookup(wd_groups *g, const wd_col *keys, uint32_t n, const uint64
 
 /* Number of groups. */
 uint32_t wd_groups_count(const wd_groups *g);
+
+/* Make room for n groups at once (a sizing hint; never required). */
+void wd_groups_reserve(wd_groups *g, uint32_t n);
 
 /* Append the keys of slots[0..n) as rows of cols[0..nkeys) (initialised by
  * the caller with the key types, room for n rows, arena a). */

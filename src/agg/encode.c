@@ -316,3 +316,15 @@ uint64_t wd_agg__hash_value(const wd_col *c, uint32_t row)
     }
     }
 }
+
+size_t wd_value_enc_size(const wd_col *c, uint32_t row) { return wd_agg__enc_size(c, row); }
+
+uint8_t *wd_value_encode(uint8_t *dst, const wd_col *c, uint32_t row)
+{
+    return wd_agg__enc_write(dst, c, row);
+}
+
+const uint8_t *wd_value_decode(wd_col *c, uint32_t row, const uint8_t *p, wd_arena *a)
+{
+    return wd_agg__dec(c, row, p, a);
+}

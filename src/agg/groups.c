@@ -76,6 +76,8 @@ static bool int_like(wd_type_id id)
  * A table for keys of key_types[0..nkeys) (the type pointers must outlive
  * the table).  Never NULL (panics on real memory exhaustion).
  */
+static void grow_slots(wd_groups *g);
+
 wd_groups *wd_groups_new(const wd_type *const *key_types, uint32_t nkeys)
 {
     wd_groups *g = wd_agg__malloc(sizeof *g);
@@ -122,6 +124,13 @@ void wd_groups_clear(wd_groups *g)
     g->count = 0;
     g->null_gid1 = 0;
     g->keys.len = 0;
+}
+
+/* Size the slot table for n groups at once (a hint: no rehash on the way). */
+void wd_groups_reserve(wd_groups *g, uint32_t n)
+{
+    if (g->mode == MODE_NONE || n == 0) return;
+    while (((uint64_t)1 << g->bits) < (uint64_t)n * 2 + 2 && g->bits < 31) grow_slots(g);
 }
 
 /* Number of groups (slots 0 .. count-1 are in use). */

@@ -55,15 +55,22 @@ typedef struct upd {
     int64_t flush_ns, ttl_ns;
 
     wd_groups *g;
-    uint8_t *states, *prev;      /* cap rows each; n initialised */
-    int64_t *cnt, *lastupd;
+    uint8_t *states;             /* cap rows; n initialised */
+    /* per group: its last emitted aggregate values, encoded (wd_value_encode),
+     * so that its retraction can be written: up to 12 bytes inline (a count,
+     * a sum), else a pointer into parena (see prev_bytes) */
+    struct prev { uint32_t len; uint8_t b[12]; } *prev;
+    int64_t *cnt;
+    uint32_t *lastupd;           /* stamp() of the last update; 0: before the first tick */
+    int64_t t0;                  /* time of the first tick */
+    int64_t unit;                /* of stamps: ttl/16 (1 s without a TTL) */
     uint8_t *flags;
     uint32_t cap, n;
     uint32_t nexpired;
     uint32_t *dirty;
     uint32_t ndirty, capdirty;
     wd_arena arena, parena;
-    wd_agg_ctx ctx, pctx;
+    wd_agg_ctx ctx;
 
     int64_t now;                 /* last tick (INT64_MIN before the first) */
     int64_t last_flush, last_scan;
@@ -73,6 +80,24 @@ typedef struct upd {
     uint32_t scap;
     uint32_t *ret, *ins;         /* per output chunk */
 } upd;
+
+/* Time since the first tick in units of ttl/16, plus one (0 before it):
+ * 4 bytes a group instead of a full timestamp, at the cost of expiring
+ * within 1/16 of the TTL. */
+static uint32_t stamp(const upd *u)
+{
+    if (u->now == INT64_MIN) return 0;
+    return (uint32_t)((u->now - u->t0) / u->unit) + 1;
+}
+
+/* The bytes of a group's remembered values (see struct prev). */
+static uint8_t *prev_bytes(struct prev *pv)
+{
+    if (pv->len <= sizeof pv->b) return pv->b;
+    uint8_t *p;
+    memcpy(&p, pv->b + 4, sizeof p);
+    return p;
+}
 
 static void rows_init(const upd *u, uint8_t *base, uint32_t from, uint32_t to)
 {
@@ -95,7 +120,7 @@ static inline uint8_t *srow(const upd *u, uint8_t *base, uint32_t g)
     return base + (size_t)g * u->stride;
 }
 
-/* Reset group g's state (or prev) row to empty. */
+/* Reset group g's state row to empty. */
 static void row_reset(const upd *u, uint8_t *base, uint32_t g)
 {
     row_destroy(u, srow(u, base, g));
@@ -108,18 +133,18 @@ static void reserve_groups(upd *u, uint32_t need)
         uint32_t nc = u->cap ? u->cap : 64;
         while (nc < need) nc = nc > UINT32_MAX / 2 ? need : nc * 2;
         u->states = wd_realloc(u->states, (size_t)nc * u->stride);
-        u->prev = wd_realloc(u->prev, (size_t)nc * u->stride);
+        u->prev = wd_realloc(u->prev, (size_t)nc * sizeof *u->prev);
         u->cnt = wd_realloc(u->cnt, (size_t)nc * sizeof(int64_t));
-        u->lastupd = wd_realloc(u->lastupd, (size_t)nc * sizeof(int64_t));
+        u->lastupd = wd_realloc(u->lastupd, (size_t)nc * sizeof(uint32_t));
         u->flags = wd_realloc(u->flags, nc);
         u->cap = nc;
     }
     if (need > u->n) {
         rows_init(u, u->states, u->n, need);
-        rows_init(u, u->prev, u->n, need);
+        memset(u->prev + u->n, 0, (size_t)(need - u->n) * sizeof *u->prev);
         for (uint32_t i = u->n; i < need; i++) {
             u->cnt[i] = 0;
-            u->lastupd[i] = u->now;
+            u->lastupd[i] = stamp(u);
             u->flags[i] = 0;
         }
         u->n = need;
@@ -150,11 +175,11 @@ static int upd_open(wd_op *op, wd_error *err)
     u->out_schema = node->out_schema;
     u->flush_ns = sp->flush_ns > 0 ? sp->flush_ns : WD_NS_PER_SEC;
     u->ttl_ns = sp->ttl_ns > 0 ? sp->ttl_ns : 0;
+    u->unit = u->ttl_ns >= 16 ? u->ttl_ns / 16 : (u->ttl_ns ? 1 : WD_NS_PER_SEC);
     u->g = wd_groups_new(u->key_types, u->nkeys);
     wd_arena_init(&u->arena, 0);
     wd_arena_init(&u->parena, 0);
     u->ctx.arena = &u->arena;
-    u->pctx.arena = &u->parena;
     u->now = INT64_MIN;
     u->last_flush = INT64_MIN;
     u->last_scan = INT64_MIN;
@@ -169,10 +194,7 @@ static void upd_close(wd_op *op)
     upd *u = op->state;
     if (!u) return;
     if (u->destroy)
-        for (uint32_t i = 0; i < u->n; i++) {
-            row_destroy(u, srow(u, u->states, i));
-            row_destroy(u, srow(u, u->prev, i));
-        }
+        for (uint32_t i = 0; i < u->n; i++) row_destroy(u, srow(u, u->states, i));
     wd_groups_free(u->g);
     wd_free(u->states);
     wd_free(u->prev);
@@ -213,7 +235,7 @@ static int upd_batch(wd_op *op, uint32_t input, wd_batch *in, wd_error *err)
         if (!(f & F_DIRTY)) {
             if (f & F_EXPIRED) u->nexpired--;
             u->flags[g] = (uint8_t)((f & ~F_EXPIRED) | F_DIRTY);
-            u->lastupd[g] = u->now;
+            u->lastupd[g] = stamp(u);
             if (u->ndirty == u->capdirty) {
                 u->capdirty = u->capdirty ? u->capdirty * 2 : 256;
                 u->dirty = wd_realloc(u->dirty, sizeof(uint32_t) * u->capdirty);
@@ -225,8 +247,36 @@ static int upd_batch(wd_op *op, uint32_t input, wd_batch *in, wd_error *err)
     return 0;
 }
 
+/* Remember row r of out's aggregate columns as group g's last emitted values. */
+static void remember(upd *u, uint32_t g, const wd_batch *out, uint32_t r)
+{
+    size_t need = 0;
+    for (uint32_t k = 0; k < u->naggs; k++) need += wd_value_enc_size(&out->cols[u->nkeys + k], r);
+    struct prev *pv = &u->prev[g];
+    uint8_t *w = pv->b;
+    if (need > sizeof pv->b) {
+        /* out of line: b holds {uint32 capacity, pointer}; the old bytes stay
+         * in the arena until the operator closes, values of a size that fits
+         * are rewritten in place */
+        uint32_t cap = 0;
+        if (pv->len > sizeof pv->b) {
+            memcpy(&cap, pv->b, 4);
+            w = prev_bytes(pv);
+        }
+        if (need > cap) {
+            cap = (uint32_t)need;
+            w = wd_arena_alloc(&u->parena, cap);
+            memcpy(pv->b, &cap, 4);
+            memcpy(pv->b + 4, &w, sizeof w);
+        }
+    }
+    pv->len = (uint32_t)need;
+    for (uint32_t k = 0; k < u->naggs; k++) w = wd_value_encode(w, &out->cols[u->nkeys + k], r);
+}
+
 /* Emit one output batch: retractions of ret[0..nr) (their last emitted
- * rows), then the current rows of ins[0..ni). */
+ * rows), then the current rows of ins[0..ni), which become their groups'
+ * last emitted rows. */
 static int emit_changes(wd_op *op, upd *u, uint32_t nr, uint32_t ni, wd_error *err)
 {
     uint32_t m = nr + ni;
@@ -235,14 +285,18 @@ static int emit_changes(wd_op *op, upd *u, uint32_t nr, uint32_t ni, wd_error *e
     if (!out) return wd_err(err, WD_ENOMEM, "aggregate: out of memory");
     wd_groups_keys(u->g, u->ret, nr, out->cols, &out->arena);
     wd_groups_keys(u->g, u->ins, ni, out->cols, &out->arena);
+    for (uint32_t r = 0; r < nr; r++) {
+        const uint8_t *p = prev_bytes(&u->prev[u->ret[r]]);
+        for (uint32_t k = 0; k < u->naggs; k++)
+            p = wd_value_decode(&out->cols[u->nkeys + k], r, p, &out->arena);
+    }
     for (uint32_t k = 0; k < u->naggs; k++) {
         const wd_agg_spec *s = &u->aggs[k];
         wd_col *c = &out->cols[u->nkeys + k];
-        for (uint32_t r = 0; r < nr; r++)
-            s->fn->finalize(s, srow(u, u->prev, u->ret[r]) + s->offset, c, r, &out->arena);
         for (uint32_t r = 0; r < ni; r++)
             s->fn->finalize(s, srow(u, u->states, u->ins[r]) + s->offset, c, nr + r, &out->arena);
     }
+    for (uint32_t r = 0; r < ni; r++) remember(u, u->ins[r], out, nr + r);
     int64_t *ts = wd_batch_ts(out);
     for (uint32_t r = 0; r < m; r++) ts[r] = u->max_ts;
     out->retract = wd_batch_alloc(out, m);
@@ -274,15 +328,11 @@ static int flush(wd_op *op, upd *u, wd_error *err)
             uint32_t g = u->dirty[j];
             if (!(u->flags[g] & F_DIRTY)) continue;
             u->flags[g] &= (uint8_t)~F_DIRTY;
-            if (u->flags[g] & F_EMITTED) row_reset(u, u->prev, g);
             if (u->cnt[g] > 0) {
-                uint8_t *p = srow(u, u->prev, g), *s = srow(u, u->states, g);
-                for (uint32_t k = 0; k < u->naggs; k++)
-                    u->aggs[k].fn->merge(&u->aggs[k], &u->pctx, p + u->aggs[k].offset,
-                                         s + u->aggs[k].offset);
-                u->flags[g] |= F_EMITTED;
+                u->flags[g] |= F_EMITTED; /* its values were remembered */
             } else {
                 u->flags[g] &= (uint8_t)~F_EMITTED;
+                u->prev[g].len = 0;
                 /* every row is gone: start from a clean state */
                 if (u->cnt[g] == 0) row_reset(u, u->states, g);
             }
@@ -302,20 +352,21 @@ static void compact(upd *u)
             live[nl++] = g;
         } else {
             row_destroy(u, srow(u, u->states, g));
-            row_destroy(u, srow(u, u->prev, g));
         }
     uint32_t *newslot = wd_malloc(sizeof(uint32_t) * (nl ? nl : 1));
     wd_groups *ng = wd_op__agg_regroup(u->g, u->key_types, u->nkeys, live, nl, newslot);
     uint32_t cap = nl ? nl : 1;
-    uint8_t *st = wd_malloc((size_t)cap * u->stride), *pv = wd_malloc((size_t)cap * u->stride);
-    int64_t *cnt = wd_malloc(sizeof(int64_t) * cap), *lu = wd_malloc(sizeof(int64_t) * cap);
+    uint8_t *st = wd_malloc((size_t)cap * u->stride);
+    struct prev *pv = wd_malloc(sizeof *pv * cap);
+    int64_t *cnt = wd_malloc(sizeof(int64_t) * cap);
+    uint32_t *lu = wd_malloc(sizeof(uint32_t) * cap);
     uint8_t *fl = wd_malloc(cap);
     uint32_t *remap = wd_malloc(sizeof(uint32_t) * (old ? old : 1));
     for (uint32_t i = 0; i < nl; i++) {
         uint32_t o = live[i], nw = newslot[i];
         remap[o] = nw;
         memcpy(st + (size_t)nw * u->stride, srow(u, u->states, o), u->stride);
-        memcpy(pv + (size_t)nw * u->stride, srow(u, u->prev, o), u->stride);
+        pv[nw] = u->prev[o];
         cnt[nw] = u->cnt[o];
         lu[nw] = u->lastupd[o];
         fl[nw] = u->flags[o];
@@ -352,13 +403,14 @@ static void expire(upd *u)
     for (uint32_t g = 0; g < u->n; g++) {
         uint8_t f = u->flags[g];
         if (f & F_EXPIRED) continue;
-        if (u->lastupd[g] == INT64_MIN) { /* updated before the first tick */
-            u->lastupd[g] = u->now;
+        uint32_t now = stamp(u);
+        if (u->lastupd[g] == 0) { /* updated before the first tick */
+            u->lastupd[g] = now;
             continue;
         }
-        if (u->now - u->lastupd[g] < u->ttl_ns) continue;
+        if ((int64_t)(now - u->lastupd[g]) * u->unit < u->ttl_ns) continue;
         row_reset(u, u->states, g);
-        row_reset(u, u->prev, g);
+        u->prev[g].len = 0;
         u->cnt[g] = 0;
         u->flags[g] = F_EXPIRED;
         u->nexpired++;
@@ -369,6 +421,7 @@ static void expire(upd *u)
 static int upd_tick(wd_op *op, int64_t now, wd_error *err)
 {
     upd *u = op->state;
+    if (u->now == INT64_MIN) u->t0 = now;
     u->now = now;
     if (u->last_flush == INT64_MIN || now - u->last_flush >= u->flush_ns) {
         u->last_flush = now;

@@ -267,13 +267,25 @@ typedef struct winagg {
     uint32_t nmg, capmg;
     wd_arena sarena;
     wd_agg_ctx sactx;
+    /* a fired bucket kept for the next one: its group table, state rows and
+     * arena are reused instead of being allocated (and page-faulted) anew */
+    struct bucket *spare;
+    uint32_t last_groups;        /* groups of the last bucket freed: the size hint */
+    bool closing;
 } winagg;
 
 static bucket *bucket_new(winagg *w, int64_t start)
 {
+    if (w->spare) {
+        bucket *b = w->spare;
+        w->spare = NULL;
+        b->start = start;
+        return b;
+    }
     bucket *b = wd_calloc(1, sizeof *b);
     b->start = start;
     b->groups = wd_groups_new(w->d.key_types, w->d.nkeys);
+    wd_groups_reserve(b->groups, w->last_groups);
     wd_arena_init(&b->arena, 0);
     b->ctx.arena = &b->arena;
     return b;
@@ -283,6 +295,22 @@ static void bucket_free(winagg *w, bucket *b)
 {
     if (w->d.destroy)
         for (uint32_t i = 0; i < b->n; i++) state_destroy(&w->d, b->states + (size_t)i * w->d.stride);
+    w->last_groups = wd_groups_count(b->groups);
+    if (!w->spare && !w->closing) {
+        /* keep it for the next bucket: emptied, capacity kept */
+        wd_groups_clear(b->groups);
+        wd_arena_reset(&b->arena);
+        wd_free(b->rslot);
+        wd_free(b->nextb);
+        wd_free(b->nexts);
+        b->rslot = NULL;
+        b->nextb = NULL;
+        b->nexts = NULL;
+        b->n = 0;
+        b->tcount = b->tpos = 0;
+        w->spare = b;
+        return;
+    }
     wd_groups_free(b->groups);
     wd_free(b->states);
     wd_free(b->rslot);
@@ -1111,7 +1139,9 @@ static void win_close(wd_op *op)
     }
     winagg *w = op->state;
     if (!w) return;
+    w->closing = true;
     for (uint32_t i = 0; i < w->nbk; i++) bucket_free(w, w->bk[i]);
+    if (w->spare) bucket_free(w, w->spare);
     wd_free(w->bk);
     wd_free(w->rowb);
     wd_free(w->sel);
