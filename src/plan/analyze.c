@@ -658,6 +658,15 @@ static wd_expr *call_fn(wd_plan_ctx *c, const char *name, wd_expr **args, uint32
     const wd_type *ret;
     wd_error e2 = {0};
     if (wd_func_resolve(name, types, n, c->a, &fn, &ret, casts, &e2) < 0) {
+        static const char *const cmp[] = {"=", "<>", "<", "<=", ">", ">=", "is distinct from",
+                                          "is not distinct from"};
+        if (n == 2 && wd_an_in_list(name, cmp, sizeof cmp / sizeof *cmp)) {
+            wd_err_at(c->err, WD_ETYPE, pos, "cannot compare %s with %s",
+                      wd_type_name(types[0]), wd_type_name(types[1]));
+            wd_err_hint(c->err, "cast one side to the other's type, e.g. CAST(x AS %s)",
+                        wd_type_name(types[1]));
+            return NULL;
+        }
         wd_err_at(c->err, e2.code, pos, "%s", e2.msg);
         if (e2.hint[0]) wd_err_hint(c->err, "%s", e2.hint);
         return NULL;
@@ -1127,8 +1136,13 @@ static wd_rel *an_from(wd_plan_ctx *c, const wd_ast_from *f)
         set_quals(c, q, f->alias);
         return q;
     }
-    case WD_AF_JOIN:
-        return FAIL_AT(c, f->pos, WD_EUNSUPPORTED, "joins are not supported yet");
+    case WD_AF_JOIN: {
+        wd_rel *l = an_from(c, f->left);
+        if (!l) return NULL;
+        wd_rel *r = an_from(c, f->right);
+        if (!r) return NULL;
+        return wd_an_join(c, f, l, r);
+    }
     case WD_AF_FUNC:
         return FAIL_AT(c, f->pos, WD_EUNSUPPORTED, "table functions in FROM are not supported yet");
     }
@@ -1166,7 +1180,10 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
         return FAIL_AT(c, s->pos, WD_EUNSUPPORTED,
                        "SELECT without FROM is not supported in a streaming query");
     }
-    if (s->nfrom > 1) return FAIL_AT(c, s->from[1]->pos, WD_EUNSUPPORTED, "joins are not supported yet");
+    if (s->nfrom > 1)
+        return FAIL_AT(c, s->from[1]->pos, WD_EUNSUPPORTED,
+                       "comma joins are not supported: a streaming join needs JOIN … ON with an "
+                       "equality between the two sides");
     if (!(in = an_from(c, s->from[0]))) return NULL;
     if (s->distinct) return FAIL_AT(c, s->pos, WD_EUNSUPPORTED, "SELECT DISTINCT is not supported yet");
     scope sc = wd_an_scope(c, in, NULL);

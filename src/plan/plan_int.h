@@ -12,6 +12,7 @@
 
 #include "expr/expr.h"
 #include "ops/aggregate.h"
+#include "ops/join.h"
 #include "plan/graph.h"
 #include "plan/plan.h"
 #include "sql/ast.h"
@@ -45,6 +46,7 @@ typedef enum wd_rel_kind {
     WD_REL_UNION,
     WD_REL_AGG,      /* aggregate: input is a calc laid out as aggregate.h says */
     WD_REL_WINFN,    /* window functions over windowed input */
+    WD_REL_JOIN,     /* two inputs laid out as ops/join.h says */
 } wd_rel_kind;
 
 typedef struct wd_rel wd_rel;
@@ -66,6 +68,7 @@ struct wd_rel {
     /* AGG, WINFN */
     wd_aggregate_spec *agg;
     wd_winfn_spec *winfn;
+    wd_join_spec *join;
     bool updating;               /* output carries retractions */
     /* planner memo */
     wd_node *node;
@@ -154,6 +157,8 @@ bool wd_an_has_wf(const wd_ast_expr *e);
 wd_rel *wd_an_select_agg(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, const wd_expr *where);
 /* SELECT with window functions over rel `in`. */
 wd_rel *wd_an_select_winfn(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, const wd_expr *where);
+/* analyze_join.c: JOIN … ON / USING of two analyzed inputs. */
+wd_rel *wd_an_join(wd_plan_ctx *c, const struct wd_ast_from *f, wd_rel *left, wd_rel *right);
 /* Recognise WHERE rank <= N over a single ranking window function: top-N. */
 void wd_an_detect_topn(wd_rel *r);
 

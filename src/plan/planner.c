@@ -279,6 +279,32 @@ static wd_node *pl_rel(wd_plan_ctx *c, wd_rel *r)
         n->label = agg_label(c, r);
         break;
     }
+    case WD_REL_JOIN: {
+        wd_node *ups[2];
+        for (int i = 0; i < 2; i++)
+            if (!(ups[i] = wd_pl_rel(c, r->in[i]))) return NULL;
+        n = add_node(c, WD_N__OTHER, "join", &wd_op_join_vt, r->schema);
+        n->spec = r->join;
+        n->updating = r->updating;
+        n->ninputs = 2;
+        n->in_schemas = wd_arena_alloc(&c->g->arena, sizeof(wd_type *) * 2);
+        static const char *const modes[] = {"updating", "windowed", "interval"};
+        static const char *const types[] = {"inner", "left", "right", "full"};
+        n->label = wd_arena_printf(c->a, "%s %s, %u key%s%s", modes[r->join->mode],
+                                   types[r->join->type], r->join->nkeys,
+                                   r->join->nkeys == 1 ? "" : "s",
+                                   r->join->residual ? ", residual" : "");
+        for (uint32_t i = 0; i < 2; i++) {
+            n->in_schemas[i] = ups[i]->out_schema;
+            wd_edge *e = wd_graph_connect(c->g, ups[i], n, i, WD_E_SHUFFLE);
+            const wd_expr **keys = wd_arena_alloc(c->a, sizeof(wd_expr *) * r->join->nkeys);
+            for (uint32_t k = 0; k < r->join->nkeys; k++)
+                keys[k] = wd_expr_col(c->a, (int)k, ups[i]->out_schema->fields[k].type);
+            e->nkeys = r->join->nkeys;
+            e->keys = keys;
+        }
+        break;
+    }
     case WD_REL_UNION: {
         n = add_node(c, WD_N_UNION, "union", &wd_op_union_vt, r->schema);
         n->label = wd_arena_printf(c->a, "%u inputs", r->nin);

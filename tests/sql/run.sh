@@ -8,6 +8,8 @@
 # Header lines in the .sql file:
 #   -- args: -p 2          extra arguments to wadi run
 #   -- sort                compare outputs as sorted lines
+#   -- changelog           the output is Debezium JSON: compare the final
+#                          table it describes (tests/sql/fold.js), sorted
 #   -- file: out/x.json    see NAME.file
 # Usage: run.sh WADI_BINARY [FILTER]   (UPDATE=1 rewrites expectations)
 set -u
@@ -23,13 +25,18 @@ for sql in *.sql; do
     [ -n "$filter" ] && [[ "$name" != *$filter* ]] && continue
     args=$(sed -n 's/^-- args: //p' "$sql" | head -1)
     sortout=$(grep -c '^-- sort' "$sql")
+    changelog=$(grep -c '^-- changelog' "$sql")
     file=$(sed -n 's/^-- file: //p' "$sql" | head -1)
     [ -n "$file" ] && rm -f "$file"
     # shellcheck disable=SC2086
     timeout 60 "$wadi" run $args "$sql" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     ok=1; why=""
-    norm() { if [ "$sortout" -gt 0 ]; then LC_ALL=C sort "$1"; else cat "$1"; fi; }
+    norm() {
+        if [ "$changelog" -gt 0 ]; then node "$here/fold.js" < "$1"
+        elif [ "$sortout" -gt 0 ]; then LC_ALL=C sort "$1"
+        else cat "$1"; fi
+    }
     if [ -n "${UPDATE:-}" ]; then
         if [ $rc -eq 0 ]; then norm "$tmp/out" > "$name.out"; rm -f "$name.err"
         else sed "s|$wadi|wadi|g" "$tmp/err" > "$name.err"; rm -f "$name.out"; fi

@@ -1,3 +1,4 @@
+-- sort
 CREATE TABLE people (
     id BIGINT NOT NULL,
     name TEXT,
@@ -10,4 +11,4 @@ CREATE TABLE people (
     payload JSON
 ) WITH (connector = 'single_file', path = '../data/people.jsonl', format = 'json', type = 'source');
 
-SELECT * FROM people a JOIN people b ON a.id = b.id;
+SELECT a.id, a.name, b.name AS also FROM people a JOIN people b ON a.id = b.id;

@@ -1,0 +1,6 @@
+-- changelog
+CREATE TABLE customers (id BIGINT, name TEXT, tier TEXT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+    WITH (connector = 'single_file', path = '../data/customers.jsonl', format = 'json', type = 'source');
+CREATE TABLE orders (oid BIGINT, customer_id BIGINT, amount BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+    WITH (connector = 'single_file', path = '../data/orders.jsonl', format = 'json', type = 'source');
+SELECT c.name, count(*) AS n, sum(o.amount) AS total FROM orders o JOIN customers c ON o.customer_id = c.id GROUP BY c.name;
