@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Differential test: wadi's windowed and updating aggregates against DuckDB.
+// Differential test: wadi's windowed and updating aggregates and its joins
+// against DuckDB.
 //
 //   node diff.js WADI_BINARY [options]
 //
@@ -11,8 +12,9 @@
 //
 // Options:
 //   --cases a,b        run only these cases (names or letters; default: all)
-//   --rows N           rows of the dense input (default 100000; sparse and
-//                      updating inputs are scaled from it)
+//   --rows N           rows of the dense input (default 100000; the sparse,
+//                      updating and join inputs are scaled from it: each
+//                      join side has N/2 rows)
 //   --seed S           generator seed (default 42)
 //   -p, --parallelism L  comma-separated list, e.g. 1,2: run wadi once per
 //                      value with `-p VALUE` (default: once, without -p)
@@ -20,7 +22,7 @@
 //   --print-sql        print each case's wadi SQL and exit
 //   --fake-wadi[=broken]  do not run wadi: write DuckDB's result in wadi's
 //                      sink format instead (shuffled, split over two files,
-//                      floats perturbed by 1e-13; updating aggregates as a
+//                      floats perturbed by 1e-13; updating results as a
 //                      Debezium change stream) to test the harness itself;
 //                      `broken` also corrupts a few rows, so every case must
 //                      FAIL with a readable diff.
@@ -32,16 +34,17 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const gen = require('./gen.js');
 
-const INPUT_COLUMNS = "{k: 'VARCHAR', k2: 'BIGINT', v: 'BIGINT', d: 'DOUBLE', ts: 'TIMESTAMP'}";
 const REL_TOL = 1e-9;
 const ABS_TOL = 1e-12;
 const US = 1000000; // microseconds per second (DuckDB's TIMESTAMP unit)
 
 // ---------------------------------------------------------------------------
-// Cases.  `sql` is the query wadi runs (its source table is `t`, declared by
-// sourceDdl below); `duck` is the DuckDB query over the table named by
-// `input`.  `cols` are the output columns in order with their kind; `key`
-// the columns that identify a row (used to pair rows in the diff).
+// Cases.  `sql` is the query wadi runs over the source tables of its
+// `inputs` (INPUTS below: `t` for dense, sparse and updating, `l` and `r` for
+// join_l and join_r); `duck` is the DuckDB query over tables named like the
+// inputs.  `cols` are the output columns in order with their kind; `key` the
+// columns that identify a row (used to pair rows in the diff).  `debezium`
+// cases write a changelog that is replayed to the final table.
 
 const floorTo = (expr, w) => `(${expr} - (((${expr}) % ${w}) + ${w}) % ${w})`;
 
@@ -78,6 +81,20 @@ s AS (
   FROM o)
 SELECT ${keyCol}, make_timestamp(min(t_us)) AS ws, make_timestamp(max(t_us) + ${gapUs}) AS we, ${aggs}
 FROM s GROUP BY ${keyCol}, sid`;
+}
+
+// An updating join of the two join inputs, written as a Debezium changelog
+// (outer joins retract their NULL-padded rows when a match arrives).
+function updatingJoin(letter, name, join, residual = '') {
+    return {
+        name, letter, inputs: ['join_l', 'join_r'], debezium: true,
+        sql: `SELECT l.k AS lk, l.a AS a, r.k AS rk, r.c AS c
+FROM l ${join} r ON l.k = r.k${residual}`,
+        duck: `SELECT l.k AS lk, l.a AS a, r.k AS rk, r.c AS c
+FROM join_l l ${join} join_r r ON l.k = r.k${residual}`,
+        cols: { lk: 'int', a: 'int', rk: 'int', c: 'int' },
+        key: ['lk', 'rk'],
+    };
 }
 
 // The window is a struct column: the inner query groups by it (Arroyo's
@@ -137,25 +154,72 @@ GROUP BY k`,
         cols: { k: 'text', c: 'int', s: 'int' },
         key: ['k'],
     },
+    updatingJoin('f', 'inner_join', 'JOIN'),
+    updatingJoin('g', 'left_join', 'LEFT JOIN'),
+    updatingJoin('h', 'right_join', 'RIGHT JOIN'),
+    updatingJoin('i', 'full_join', 'FULL OUTER JOIN'),
+    {
+        name: 'interval_join', letter: 'j', inputs: ['join_l', 'join_r'],
+        sql: `SELECT l.k AS lk, l.a AS a, l.b AS b, l.ts AS lts, r.c AS c, r.d AS d, r.ts AS rts
+FROM l JOIN r ON l.k = r.k AND r.ts BETWEEN l.ts AND l.ts + INTERVAL '2' SECOND`,
+        duck: `SELECT l.k AS lk, l.a AS a, l.b AS b, l.ts AS lts, r.c AS c, r.d AS d, r.ts AS rts
+FROM join_l l JOIN join_r r ON l.k = r.k AND r.ts BETWEEN l.ts AND l.ts + INTERVAL '2' SECOND`,
+        cols: { lk: 'int', a: 'int', b: 'text', lts: 'ts', c: 'int', d: 'text', rts: 'ts' },
+        key: ['lk', 'b', 'd'],
+    },
+    {
+        name: 'windowed_join', letter: 'k', inputs: ['join_l', 'join_r'],
+        sql: `SELECT x.k AS k, x.window.start AS ws, x.window.end AS we, x.n AS ln, x.s AS ls, y.n AS rn, y.s AS rs
+FROM (SELECT k, tumble(interval '10 seconds') AS window, count(*) AS n, sum(a) AS s FROM l GROUP BY k, window) x
+JOIN (SELECT k, tumble(interval '10 seconds') AS window, count(*) AS n, sum(c) AS s FROM r GROUP BY k, window) y
+ON x.k = y.k AND x.window = y.window`,
+        duck: `SELECT x.k AS k, x.ws, x.we, x.n AS ln, x.s AS ls, y.n AS rn, y.s AS rs
+FROM (${tumbleDuck('join_l', 10 * US, ['k'], 'count(*) AS n, sum(a)::BIGINT AS s')}) x
+JOIN (${tumbleDuck('join_r', 10 * US, ['k'], 'count(*) AS n, sum(c)::BIGINT AS s')}) y
+ON x.k = y.k AND x.ws = y.ws`,
+        cols: { k: 'int', ws: 'ts', we: 'ts', ln: 'int', ls: 'int', rn: 'int', rs: 'int' },
+        key: ['k', 'ws'],
+    },
+    updatingJoin('l', 'full_join_residual', 'FULL OUTER JOIN', ' AND l.a < r.c'),
 ];
 
-const INPUTS = {
-    dense: (rows) => ({ mode: 'dense', rows }),
-    sparse: (rows) => ({ mode: 'sparse', rows: Math.max(50, Math.round(rows * 0.3)) }),
-    updating: (rows) => ({ mode: 'updating', rows: Math.max(50, Math.round(rows * 0.2)) }),
+// The generated inputs: gen.js options from --rows, the table wadi reads
+// (with its columns and watermark delay) and the columns DuckDB reads.
+const T_TABLE = {
+    table: 't', wadi: 'k TEXT, k2 BIGINT, v BIGINT, d DOUBLE, ts TIMESTAMP', watermark: 5,
+    duck: "{k: 'VARCHAR', k2: 'BIGINT', v: 'BIGINT', d: 'DOUBLE', ts: 'TIMESTAMP'}",
 };
+const INPUTS = {
+    dense: { ...T_TABLE, gen: (rows) => ({ mode: 'dense', rows }) },
+    sparse: { ...T_TABLE, gen: (rows) => ({ mode: 'sparse', rows: Math.max(50, Math.round(rows * 0.3)) }) },
+    updating: { ...T_TABLE, gen: (rows) => ({ mode: 'updating', rows: Math.max(50, Math.round(rows * 0.2)) }) },
+    // in ts order: a 1 s watermark delay never makes a row late
+    join_l: {
+        table: 'l', wadi: 'k BIGINT, a BIGINT, b TEXT, ts TIMESTAMP', watermark: 1,
+        duck: "{k: 'BIGINT', a: 'BIGINT', b: 'VARCHAR', ts: 'TIMESTAMP'}",
+        gen: (rows) => ({ mode: 'join_l', rows: Math.max(50, Math.round(rows * 0.5)) }),
+    },
+    join_r: {
+        table: 'r', wadi: 'k BIGINT, c BIGINT, d TEXT, ts TIMESTAMP', watermark: 1,
+        duck: "{k: 'BIGINT', c: 'BIGINT', d: 'VARCHAR', ts: 'TIMESTAMP'}",
+        gen: (rows) => ({ mode: 'join_r', rows: Math.max(50, Math.round(rows * 0.5)) }),
+    },
+};
+const caseInputs = (c) => c.inputs || [c.input];
 
-function sourceDdl(inputFile) {
-    return `CREATE TABLE t (k TEXT, k2 BIGINT, v BIGINT, d DOUBLE, ts TIMESTAMP,
-                WATERMARK FOR ts AS ts - INTERVAL '5' SECOND)
-WITH (connector = 'single_file', path = '${inputFile}', format = 'json', type = 'source');`;
+function sourceDdl(name) {
+    const i = INPUTS[name];
+    const head = `CREATE TABLE ${i.table} (`;
+    return `${head}${i.wadi},
+${' '.repeat(head.length)}WATERMARK FOR ts AS ts - INTERVAL '${i.watermark}' SECOND)
+WITH (connector = 'single_file', path = '${name}.jsonl', format = 'json', type = 'source');`;
 }
 
 function caseSql(c) {
     const sink = `${c.name}.out.jsonl`;
     const fmt = c.debezium ? 'debezium_json' : 'json';
     return `-- differential test case ${c.name}: compared with DuckDB by tests/diff/diff.js
-${sourceDdl(c.input + '.jsonl')}
+${caseInputs(c).map(sourceDdl).join('\n')}
 CREATE TABLE out WITH (connector = 'single_file', path = '${sink}', format = '${fmt}', type = 'sink');
 INSERT INTO out
 ${c.sql};
@@ -506,7 +570,38 @@ function fakeWadi(c, duckObjs, dir, inputLines, broken) {
     const base = `${c.name}.out.jsonl`;
     const kinds = c.cols;
     let lines;
-    if (c.debezium) {
+    if (c.debezium && c.input !== 'updating') {
+        // an updating join's changelog: DuckDB's rows as creates, shuffled,
+        // with NULL-padded rows that are created and later retracted (as
+        // outer joins do), some of them by an update to a final row
+        const rows = shuffle(duckObjs.map((o) => {
+            const r = {};
+            for (const [n, k] of Object.entries(kinds)) r[n] = wadiValue(k, o[n]);
+            return r;
+        }), 7);
+        const names = Object.keys(kinds);
+        const padded = (r) => Object.fromEntries(names.map((n, i) => [n, i < names.length / 2 ? r[n] : null]));
+        lines = [];
+        const retract = [];
+        rows.forEach((r, i) => {
+            if (i % 7 === 0) {
+                lines.push(jsonWithBigInts({ before: null, after: padded(r), op: 'c' }));
+                retract.push(padded(r));
+            }
+            if (i % 14 === 0) lines.push(jsonWithBigInts({ before: retract.pop(), after: r, op: 'u' }));
+            else lines.push(jsonWithBigInts({ before: null, after: r, op: 'c' }));
+            if (i % 5 === 0 && retract.length) lines.push(jsonWithBigInts({ before: retract.shift(), after: null, op: 'd' }));
+        });
+        for (const r of retract) lines.push(jsonWithBigInts({ before: r, after: null, op: 'd' }));
+        if (broken) {
+            lines.splice(0, 1); // lose a padded row's create: its retraction retracts a row never inserted
+            const m = lines.findIndex((l) => l.includes('"op":"c"') && !l.includes('null'));
+            const ch = parseLine(lines[m]);
+            const last = names[names.length - 1];
+            ch.after[last] = BigInt(normalise('int', ch.after[last])) + 1n; // a wrong value
+            lines[m] = jsonWithBigInts(ch);
+        }
+    } else if (c.debezium) {
         // what an updating aggregate emits: a create per new key, then updates
         const state = new Map();
         lines = [];
@@ -609,13 +704,13 @@ async function main() {
     try {
         // inputs: generated once, loaded into DuckDB with explicit column types
         const inputLines = {};
-        for (const name of [...new Set(cases.map((c) => c.input))]) {
-            const lines = gen.generate({ ...INPUTS[name](o.rows), seed: o.seed });
+        for (const name of [...new Set(cases.flatMap(caseInputs))]) {
+            const lines = gen.generate({ ...INPUTS[name].gen(o.rows), seed: o.seed });
             inputLines[name] = lines;
             const file = path.join(dir, `${name}.jsonl`);
             fs.writeFileSync(file, lines.join('\n') + '\n');
             await con.run(`CREATE OR REPLACE TABLE ${name} AS SELECT * FROM read_json('${file.replace(/'/g, "''")}', ` +
-                `format = 'newline_delimited', columns = ${INPUT_COLUMNS})`);
+                `format = 'newline_delimited', columns = ${INPUTS[name].duck})`);
             const n = (await con.runAndReadAll(`SELECT count(*) FROM ${name}`)).getRows()[0][0];
             if (Number(n) !== lines.length) throw new Error(`DuckDB read ${n} rows of ${name}.jsonl, expected ${lines.length}`);
         }
@@ -635,7 +730,7 @@ async function main() {
                 const base = `${c.name}.out.jsonl`;
                 sinkFiles(dir, base).forEach((f) => fs.unlinkSync(f));
                 let problems = [], secs = 0;
-                if (o.fake) fakeWadi(c, duckObjs, dir, inputLines[c.input], o.fake === 'broken');
+                if (o.fake) fakeWadi(c, duckObjs, dir, inputLines[caseInputs(c)[0]], o.fake === 'broken');
                 else ({ problems, secs } = runWadi(wadi, dir, c, p));
                 let res = null, nw = 0;
                 if (!problems.length) {

@@ -2,7 +2,7 @@
 // Deterministic input for the differential tests: JSON lines with the
 // columns k TEXT, k2 BIGINT, v BIGINT, d DOUBLE, ts TIMESTAMP.
 //
-//   node gen.js [--mode dense|sparse|updating] [--rows N] [--seed S] [--out FILE]
+//   node gen.js [--mode dense|sparse|updating|join_l|join_r] [--rows N] [--seed S] [--out FILE]
 //
 // Modes:
 //   dense     (default) row i has ts = BASE + i*10ms + jitter, jitter in
@@ -15,10 +15,14 @@
 //             written in order of ts + delay, delay in [0, 4 s].
 //   updating  for updating aggregates: skewed key frequencies and large |v|
 //             (sums exceed 2^53, so they test lossless 64-bit handling).
+//   join_l, join_r  the two sides of the join cases, with other columns:
+//             join_l is k BIGINT, a BIGINT, b TEXT, ts TIMESTAMP and join_r
+//             k BIGINT, c BIGINT, d TEXT, ts TIMESTAMP.  See genJoin.
 //
-// In every mode ts >= (greatest ts written before) - 4 s, so with
+// In the first three modes ts >= (greatest ts written before) - 4 s, so with
 // WATERMARK FOR ts AS ts - INTERVAL '5' SECOND no row is ever late.  Key
-// 'key_49' always has v = NULL (its sum/min/max/avg are NULL).
+// 'key_49' always has v = NULL (its sum/min/max/avg are NULL).  The join
+// modes are in ts order.
 // The same options give the same file byte for byte.
 'use strict';
 const fs = require('fs');
@@ -112,13 +116,59 @@ function genUpdating(r, rows) {
     return out;
 }
 
+// The join inputs.  Key ids 0, 1, 2, … are laid out by a PRNG that both
+// sides share: 80% of the ids are on both sides, 10% only on the left, 10%
+// only on the right; id i has the BIGINT key (i - 1000) * 4000000000037
+// (negative to beyond 2^53, so keys must be handled losslessly) and its rows
+// lie in [centre, centre + 20 s], the centres 80 ms apart.  Each side gives
+// a key of its own 9-10 rows (1-3 for one key in ten), so a key's fan-out is
+// at most 10 per side; 1% of the rows have a NULL key.  ts is in whole
+// quarter seconds for half the rows (so r.ts = l.ts and r.ts = l.ts + 2 s
+// occur), whole milliseconds otherwise; a and c (5% NULL) are in [-100, 100]
+// so l.a < r.c holds for about half the pairs and l.a = r.c happens.  The
+// rows are written in ts order (ties in generation order).
+const JOIN_KEY_STEP = 4000000000037n;
+const JOIN_SPAN_MS = 20000;
+function genJoin(seed, rows, side) {
+    const layout = prng(seed ^ 0x4a4f494e);
+    const r = prng((seed + (side === 'l' ? 7919 : 104729)) >>> 0);
+    const nNull = Math.round(rows * 0.01);
+    const ev = [];
+    let i = 0;
+    for (; ev.length < rows - nNull; i++) {
+        const u = layout.next();
+        const centre = BASE_MS + i * 80 + layout.int(0, 999);
+        const here = u < 0.8 || (side === 'l' ? u < 0.9 : u >= 0.9);
+        if (!here) continue;
+        const n = Math.min(r.chance(0.1) ? r.int(1, 3) : r.int(9, 10), rows - nNull - ev.length);
+        const k = ((BigInt(i) - 1000n) * JOIN_KEY_STEP).toString();
+        for (let j = 0; j < n; j++) ev.push({ k, t: centre + joinOffset(r) });
+    }
+    const lastMs = BASE_MS + i * 80 + JOIN_SPAN_MS;
+    while (ev.length < rows) ev.push({ k: 'null', t: BASE_MS + r.int(0, Math.floor((lastMs - BASE_MS) / 250)) * 250 });
+    const out = ev.map((e, seq) => {
+        const v = r.chance(0.05) ? 'null' : String(r.int(-100, 100));
+        const text = JSON.stringify(`${side}${seq}` + (r.chance(0.01) ? ' "é\\' : ''));
+        return { t: e.t, seq, line: side === 'l'
+            ? `{"k":${e.k},"a":${v},"b":${text},"ts":"${fmtTs(e.t)}"}`
+            : `{"k":${e.k},"c":${v},"d":${text},"ts":"${fmtTs(e.t)}"}` };
+    });
+    out.sort((a, b) => a.t - b.t || a.seq - b.seq);
+    return out.map((e) => e.line);
+}
+function joinOffset(r) {
+    return r.chance(0.5) ? r.int(0, JOIN_SPAN_MS / 250) * 250 : r.int(0, JOIN_SPAN_MS);
+}
+
 function generate({ mode = 'dense', rows = 100000, seed = 42 } = {}) {
     const r = prng(seed);
     switch (mode) {
     case 'dense': return genDense(r, rows);
     case 'sparse': return genSparse(r, rows);
     case 'updating': return genUpdating(r, rows);
-    default: throw new Error(`unknown mode '${mode}' (dense, sparse, updating)`);
+    case 'join_l': return genJoin(seed, rows, 'l');
+    case 'join_r': return genJoin(seed, rows, 'r');
+    default: throw new Error(`unknown mode '${mode}' (dense, sparse, updating, join_l, join_r)`);
     }
 }
 
@@ -145,7 +195,7 @@ if (require.main === module) {
         else if (a === '--seed') opts.seed = parseInt(val(), 10);
         else if (a === '--out') out = val();
         else if (a === '-h' || a === '--help') {
-            console.log('usage: node gen.js [--mode dense|sparse|updating] [--rows N] [--seed S] [--out FILE]');
+            console.log('usage: node gen.js [--mode dense|sparse|updating|join_l|join_r] [--rows N] [--seed S] [--out FILE]');
             process.exit(0);
         } else { console.error(`gen.js: unknown argument '${a}'`); process.exit(2); }
     }
