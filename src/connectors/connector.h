@@ -42,6 +42,7 @@ typedef struct wd_opt {
     const char *key;
     const char *val;
     wd_pos pos;          /* of the value in the SQL text */
+    wd_pos key_pos;      /* of the key (0:0 when unknown: pos is used) */
 } wd_opt;
 
 typedef struct wd_options {

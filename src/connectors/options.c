@@ -295,11 +295,12 @@ static int unknown_key(const wd_connector *c, const wd_opt *kv, wd_error *err)
     const char *sugg = names ? wd_suggest(kv->key, names, n) : NULL;
     char tail[200] = "";
     if (sugg) snprintf(tail, sizeof tail, " (did you mean '%s'?)", sugg);
+    wd_pos at = kv->key_pos.line ? kv->key_pos : kv->pos; /* point at the unknown key */
     if (c)
-        wd_err_at(err, WD_EOPTION, kv->pos, "unknown option '%s' for connector '%s'%s", kv->key,
+        wd_err_at(err, WD_EOPTION, at, "unknown option '%s' for connector '%s'%s", kv->key,
                   c->name ? c->name : "?", tail);
     else
-        wd_err_at(err, WD_EOPTION, kv->pos, "unknown option '%s'%s", kv->key, tail);
+        wd_err_at(err, WD_EOPTION, at, "unknown option '%s'%s", kv->key, tail);
     if (names && err) {
         wd_buf b = WD_BUF_INIT;
         wd_buf_puts(&b, "accepted options: ");

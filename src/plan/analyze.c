@@ -228,6 +228,7 @@ static int an_create_table(wd_plan_ctx *c, const wd_ast_stmt *s)
         kv[i].key = s->opts[i].key;
         kv[i].val = s->opts[i].value;
         kv[i].pos = s->opts[i].value_pos;
+        kv[i].key_pos = s->opts[i].key_pos;
     }
     t->opts.n = s->nopts;
     t->opts.kv = kv;

@@ -82,14 +82,14 @@ static int open_src(const char *path, uint32_t batch_rows, uint32_t subtask, wd_
     static wd_opt kv[16];
     static wd_options o;
     uint32_t n = 0;
-    kv[n++] = (wd_opt){"connector", "single_file", {0, 0}};
-    kv[n++] = (wd_opt){"type", "source", {0, 0}};
-    kv[n++] = (wd_opt){"path", path, {0, 0}};
+    kv[n++] = (wd_opt){"connector", "single_file", {0, 0}, {0, 0}};
+    kv[n++] = (wd_opt){"type", "source", {0, 0}, {0, 0}};
+    kv[n++] = (wd_opt){"path", path, {0, 0}, {0, 0}};
     va_list ap;
     va_start(ap, err);
     const char *k;
     while ((k = va_arg(ap, const char *))) {
-        kv[n++] = (wd_opt){k, va_arg(ap, const char *), {0, 0}};
+        kv[n++] = (wd_opt){k, va_arg(ap, const char *), {0, 0}, {0, 0}};
     }
     va_end(ap);
     o.n = n;
@@ -247,7 +247,7 @@ static void test_source_errors(void **state)
     assert_int_equal(open_src(path, 10, 0, &s, &e, "event_time_field", "name", NULL), WD_EOPTION);
     assert_non_null(strstr(e.msg, "not TIMESTAMP"));
 
-    wd_opt kv[] = {{"path", path, {0, 0}}, {"format", "debezium_json", {0, 0}}};
+    wd_opt kv[] = {{"path", path, {0, 0}, {0, 0}}, {"format", "debezium_json", {0, 0}, {0, 0}}};
     wd_options o = {2, kv};
     wd_err_clear(&e);
     assert_int_equal(wd_conn_single_file.validate(&o, true, &e), 0);
@@ -266,7 +266,7 @@ static void test_source_raw_string(void **state)
     write_file(path, "hello\nnot json {\n");
     wd_field f[] = {{"value", WD_TYPE_TEXT, true}};
     const wd_type *sch = wd_schema_make(&A, 1, f);
-    wd_opt kv[] = {{"path", path, {0, 0}}, {"format", "raw_string", {0, 0}}};
+    wd_opt kv[] = {{"path", path, {0, 0}, {0, 0}}, {"format", "raw_string", {0, 0}, {0, 0}}};
     wd_options o = {2, kv};
     wd_source_spec spec = {sch, &o, 0, 1, NULL, 0, 0};
     wd_source *s;
@@ -468,9 +468,9 @@ static int open_sink(const char *path, const char *format, bool updating, uint32
     static wd_opt kv[4];
     static wd_options o;
     uint32_t n = 0;
-    kv[n++] = (wd_opt){"type", "sink", {0, 0}};
-    kv[n++] = (wd_opt){"path", path, {0, 0}};
-    if (format) kv[n++] = (wd_opt){"format", format, {0, 0}};
+    kv[n++] = (wd_opt){"type", "sink", {0, 0}, {0, 0}};
+    kv[n++] = (wd_opt){"path", path, {0, 0}, {0, 0}};
+    if (format) kv[n++] = (wd_opt){"format", format, {0, 0}, {0, 0}};
     o.n = n;
     o.kv = kv;
     wd_sink_spec spec = {schema(), &o, subtask, 2, updating};

@@ -85,10 +85,10 @@ static void test_counter_interval_micros(void **state)
 {
     (void)state;
     /* fast rate, 1 s of event time per message, 2500 messages for subtask 1 of 2 */
-    wd_opt kv[] = {{"event_rate", "1000000000", {0, 0}},
-                   {"event_time_interval", "1000000", {0, 0}},
-                   {"message_count", "2500", {0, 0}},
-                   {"base_time", "2023-01-01T00:00:00Z", {0, 0}}};
+    wd_opt kv[] = {{"event_rate", "1000000000", {0, 0}, {0, 0}},
+                   {"event_time_interval", "1000000", {0, 0}, {0, 0}},
+                   {"message_count", "2500", {0, 0}, {0, 0}},
+                   {"base_time", "2023-01-01T00:00:00Z", {0, 0}, {0, 0}}};
     wd_source *s = open_src(kv, 4, 1, 2, 1000);
     assert_int_equal(s->vt->watermark(s), BASE_NS - 1);
     uint64_t k = 0;
@@ -115,10 +115,10 @@ static void test_counter_interval_micros(void **state)
 static void test_interval_text(void **state)
 {
     (void)state;
-    wd_opt kv[] = {{"event_rate", "1e9", {0, 0}},
-                   {"event_time_interval", "100ms", {0, 0}},
-                   {"message_count", "10", {0, 0}},
-                   {"base_time", "1672531200000", {0, 0}}};
+    wd_opt kv[] = {{"event_rate", "1e9", {0, 0}, {0, 0}},
+                   {"event_time_interval", "100ms", {0, 0}, {0, 0}},
+                   {"message_count", "10", {0, 0}, {0, 0}},
+                   {"base_time", "1672531200000", {0, 0}, {0, 0}}};
     wd_source *s = open_src(kv, 4, 0, 1, 0);
     wd_batch *b = next_batch(s, NULL);
     assert_non_null(b);
@@ -133,7 +133,7 @@ static void test_wall_clock_paced(void **state)
 {
     (void)state;
     /* 200 messages/s over 2 subtasks: 100/s each; 20 messages ≈ 190 ms */
-    wd_opt kv[] = {{"event_rate", "200", {0, 0}}, {"message_count", "20", {0, 0}}};
+    wd_opt kv[] = {{"event_rate", "200", {0, 0}, {0, 0}}, {"message_count", "20", {0, 0}, {0, 0}}};
     int64_t w0 = wd_now_ns(), m0 = wd_mono_ns();
     wd_source *s = open_src(kv, 2, 0, 2, 0);
     int idles = 0;
@@ -169,17 +169,17 @@ static void test_options(void **state)
     wd_err_clear(&err);
     assert_int_equal(wd_options_check(&wd_conn_impulse, &none, &err), WD_EOPTION); /* required */
     wd_err_clear(&err);
-    wd_opt bad[] = {{"event_rate", "10", {0, 0}}, {"event_time_interval", "soon", {0, 0}}};
+    wd_opt bad[] = {{"event_rate", "10", {0, 0}, {0, 0}}, {"event_time_interval", "soon", {0, 0}, {0, 0}}};
     wd_options o = {2, bad};
     assert_int_equal(wd_conn_impulse.validate(&o, true, &err), WD_EOPTION);
     wd_err_clear(&err);
-    wd_opt neg[] = {{"event_rate", "-1", {0, 0}}};
+    wd_opt neg[] = {{"event_rate", "-1", {0, 0}, {0, 0}}};
     o = (wd_options){1, neg};
     assert_int_equal(wd_conn_impulse.validate(&o, true, &err), WD_EOPTION);
     wd_err_clear(&err);
-    wd_opt ok[] = {{"event_rate", "10", {0, 0}},
-                   {"event_time_interval", "1 second", {0, 0}},
-                   {"message_count", "5", {0, 0}}};
+    wd_opt ok[] = {{"event_rate", "10", {0, 0}, {0, 0}},
+                   {"event_time_interval", "1 second", {0, 0}, {0, 0}},
+                   {"message_count", "5", {0, 0}, {0, 0}}};
     o = (wd_options){3, ok};
     assert_int_equal(wd_conn_impulse.validate(&o, true, &err), 0);
     assert_int_equal(wd_options_check(&wd_conn_impulse, &o, &err), 0);

@@ -903,14 +903,14 @@ static void test_debezium_truncated_and_mutated(void **state)
 static void test_opts_from(void **state)
 {
     (void)state;
-    wd_opt kv[] = {{"json.unstructured", "true", {0, 0}},
-                   {"json.timestamp_format", "unix_millis", {0, 0}}};
+    wd_opt kv[] = {{"json.unstructured", "true", {0, 0}, {0, 0}},
+                   {"json.timestamp_format", "unix_millis", {0, 0}, {0, 0}}};
     wd_options o = {2, kv};
     wd_json_opts jo;
     assert_int_equal(wd_json_opts_from(&o, &jo, NULL), 0);
     assert_true(jo.unstructured);
     assert_int_equal(jo.ts_format, WD_JSON_TS_UNIX_MILLIS);
-    wd_opt bad[] = {{"json.timestamp_format", "iso", {0, 0}}};
+    wd_opt bad[] = {{"json.timestamp_format", "iso", {0, 0}, {0, 0}}};
     wd_options ob = {1, bad};
     wd_error e;
     wd_err_clear(&e);

@@ -54,12 +54,12 @@ static int teardown(void **state)
 static wd_options make_opts(const src_cfg *c, wd_opt *kv)
 {
     uint32_t n = 0;
-    kv[n++] = (wd_opt){"event_rate", c->rate ? c->rate : "1000", {0, 0}};
-    kv[n++] = (wd_opt){"paced", c->paced ? c->paced : "false", {0, 0}};
-    kv[n++] = (wd_opt){"base_time", c->base ? c->base : "1672531200000", {0, 0}};
-    if (c->count) kv[n++] = (wd_opt){"event_count", c->count, {0, 0}};
-    if (c->runtime) kv[n++] = (wd_opt){"runtime", c->runtime, {0, 0}};
-    if (c->seed) kv[n++] = (wd_opt){"seed", c->seed, {0, 0}};
+    kv[n++] = (wd_opt){"event_rate", c->rate ? c->rate : "1000", {0, 0}, {0, 0}};
+    kv[n++] = (wd_opt){"paced", c->paced ? c->paced : "false", {0, 0}, {0, 0}};
+    kv[n++] = (wd_opt){"base_time", c->base ? c->base : "1672531200000", {0, 0}, {0, 0}};
+    if (c->count) kv[n++] = (wd_opt){"event_count", c->count, {0, 0}, {0, 0}};
+    if (c->runtime) kv[n++] = (wd_opt){"runtime", c->runtime, {0, 0}, {0, 0}};
+    if (c->seed) kv[n++] = (wd_opt){"seed", c->seed, {0, 0}, {0, 0}};
     return (wd_options){n, kv};
 }
 
@@ -604,28 +604,28 @@ static void test_options(void **state)
 {
     (void)state;
     wd_error err = {0};
-    wd_opt bad_rate[] = {{"event_rate", "0", {0, 0}}};
+    wd_opt bad_rate[] = {{"event_rate", "0", {0, 0}, {0, 0}}};
     wd_options o = {1, bad_rate};
     assert_int_equal(wd_conn_nexmark.validate(&o, true, &err), WD_EOPTION);
     wd_err_clear(&err);
-    wd_opt bad_num[] = {{"event_rate", "10x", {0, 0}}};
+    wd_opt bad_num[] = {{"event_rate", "10x", {0, 0}, {0, 0}}};
     o = (wd_options){1, bad_num};
     assert_int_equal(wd_conn_nexmark.validate(&o, true, &err), WD_EOPTION);
     wd_err_clear(&err);
-    wd_opt bad_time[] = {{"base_time", "yesterday", {0, 0}}};
+    wd_opt bad_time[] = {{"base_time", "yesterday", {0, 0}, {0, 0}}};
     o = (wd_options){1, bad_time};
     assert_int_equal(wd_conn_nexmark.validate(&o, true, &err), WD_EOPTION);
     wd_err_clear(&err);
-    wd_opt ok[] = {{"event_rate", "100", {0, 0}},
-                   {"runtime", "2.5", {0, 0}},
-                   {"event_count", "10", {0, 0}},
-                   {"seed", "42", {0, 0}},
-                   {"base_time", "2023-10-09T17:13:40Z", {0, 0}},
-                   {"paced", "false", {0, 0}}};
+    wd_opt ok[] = {{"event_rate", "100", {0, 0}, {0, 0}},
+                   {"runtime", "2.5", {0, 0}, {0, 0}},
+                   {"event_count", "10", {0, 0}, {0, 0}},
+                   {"seed", "42", {0, 0}, {0, 0}},
+                   {"base_time", "2023-10-09T17:13:40Z", {0, 0}, {0, 0}},
+                   {"paced", "false", {0, 0}, {0, 0}}};
     o = (wd_options){6, ok};
     assert_int_equal(wd_conn_nexmark.validate(&o, true, &err), 0);
     assert_int_equal(wd_options_check(&wd_conn_nexmark, &o, &err), 0);
-    wd_opt unknown[] = {{"rate", "100", {0, 0}}};
+    wd_opt unknown[] = {{"rate", "100", {0, 0}, {0, 0}}};
     o = (wd_options){1, unknown};
     assert_int_equal(wd_options_check(&wd_conn_nexmark, &o, &err), WD_EOPTION);
     wd_err_clear(&err);
@@ -640,7 +640,7 @@ static void test_default_base_shared(void **state)
 {
     (void)state;
     /* without base_time, the subtasks of one table share the base */
-    wd_opt kv[] = {{"event_rate", "1000", {0, 0}}, {"paced", "false", {0, 0}}};
+    wd_opt kv[] = {{"event_rate", "1000", {0, 0}, {0, 0}}, {"paced", "false", {0, 0}, {0, 0}}};
     wd_options o = {2, kv};
     wd_source *s[3];
     int64_t before = wd_now_ns();

@@ -43,7 +43,7 @@ static const wd_connector test_conn = {
 static void test_get(void **state)
 {
     (void)state;
-    wd_opt kv[] = {{"a", "1", {1, 10}}, {"b", "x", {2, 5}}, {"a", "2", {3, 1}}, {"e", NULL, {0, 0}}};
+    wd_opt kv[] = {{"a", "1", {1, 10}, {0, 0}}, {"b", "x", {2, 5}, {0, 0}}, {"a", "2", {3, 1}, {0, 0}}, {"e", NULL, {0, 0}, {0, 0}}};
     wd_options o = OPTS(kv);
     assert_string_equal(wd_opt_get(&o, "a"), "1");
     assert_string_equal(wd_opt_get(&o, "b"), "x");
@@ -60,15 +60,15 @@ static void test_typed(void **state)
 {
     (void)state;
     wd_opt kv[] = {
-        {"n", "42", {1, 1}},           {"neg", "-7", {1, 2}},       {"sp", " 13 ", {1, 3}},
-        {"bad", "10x", {4, 9}},        {"big", "99999999999999999999", {1, 4}},
-        {"f", "2.5", {1, 5}},          {"fe", "1e3", {1, 6}},       {"nan", "nan", {1, 7}},
-        {"t", "true", {1, 8}},         {"T", "TRUE", {1, 9}},       {"fa", "False", {1, 10}},
-        {"yes", "yes", {2, 11}},       {"d", "5 seconds", {1, 12}}, {"d2", "100ms", {1, 13}},
-        {"d3", "5", {3, 14}},          {"x_micros", "1500", {1, 15}}, {"y_ms", "250", {1, 16}},
-        {"dm", "1 month", {1, 17}},    {"dneg", "-5 s", {1, 18}},   {"z_micros", "2 seconds", {1, 19}},
-        {"w_micros", "1.5", {1, 20}},  {"ts", "2023-10-09T17:13:40Z", {1, 21}},
-        {"tms", "1696871620000", {1, 22}}, {"tbad", "yesterday", {5, 23}}, {"empty", "", {1, 24}},
+        {"n", "42", {1, 1}, {0, 0}},           {"neg", "-7", {1, 2}, {0, 0}},       {"sp", " 13 ", {1, 3}, {0, 0}},
+        {"bad", "10x", {4, 9}, {0, 0}},        {"big", "99999999999999999999", {1, 4}, {0, 0}},
+        {"f", "2.5", {1, 5}, {0, 0}},          {"fe", "1e3", {1, 6}, {0, 0}},       {"nan", "nan", {1, 7}, {0, 0}},
+        {"t", "true", {1, 8}, {0, 0}},         {"T", "TRUE", {1, 9}, {0, 0}},       {"fa", "False", {1, 10}, {0, 0}},
+        {"yes", "yes", {2, 11}, {0, 0}},       {"d", "5 seconds", {1, 12}, {0, 0}}, {"d2", "100ms", {1, 13}, {0, 0}},
+        {"d3", "5", {3, 14}, {0, 0}},          {"x_micros", "1500", {1, 15}, {0, 0}}, {"y_ms", "250", {1, 16}, {0, 0}},
+        {"dm", "1 month", {1, 17}, {0, 0}},    {"dneg", "-5 s", {1, 18}, {0, 0}},   {"z_micros", "2 seconds", {1, 19}, {0, 0}},
+        {"w_micros", "1.5", {1, 20}, {0, 0}},  {"ts", "2023-10-09T17:13:40Z", {1, 21}, {0, 0}},
+        {"tms", "1696871620000", {1, 22}, {0, 0}}, {"tbad", "yesterday", {5, 23}, {0, 0}}, {"empty", "", {1, 24}, {0, 0}},
     };
     wd_options o = OPTS(kv);
     wd_error e;
@@ -169,24 +169,24 @@ static void test_check_ok(void **state)
     (void)state;
     wd_error e;
     wd_opt kv[] = {
-        {"connector", "testconn", {1, 1}},
-        {"path", "/tmp/x", {1, 2}},
-        {"event_rate", "100", {1, 3}},
-        {"runtime", "10 seconds", {1, 4}},
-        {"first_event_rate", "0.5", {1, 5}},
-        {"verbose", "true", {1, 6}},
-        {"start_time", "2023-10-09T17:13:40Z", {1, 7}},
-        {"mode", "overwrite", {1, 8}},
-        {"interval_micros", "1000", {1, 9}},
-        {"timeout_ms", "1 second", {1, 10}},
-        {"type", "both", {1, 11}}, /* the connector's own definition wins */
-        {"format", "json", {1, 12}},
-        {"bad_data", "drop", {1, 13}},
-        {"event_time_field", "ts", {1, 14}},
-        {"watermark_field", "wm", {1, 15}},
-        {"idle_micros", "5000000", {1, 16}},
-        {"json.unstructured", "false", {1, 17}},
-        {"json.timestamp_format", "unix_millis", {1, 18}},
+        {"connector", "testconn", {1, 1}, {0, 0}},
+        {"path", "/tmp/x", {1, 2}, {0, 0}},
+        {"event_rate", "100", {1, 3}, {0, 0}},
+        {"runtime", "10 seconds", {1, 4}, {0, 0}},
+        {"first_event_rate", "0.5", {1, 5}, {0, 0}},
+        {"verbose", "true", {1, 6}, {0, 0}},
+        {"start_time", "2023-10-09T17:13:40Z", {1, 7}, {0, 0}},
+        {"mode", "overwrite", {1, 8}, {0, 0}},
+        {"interval_micros", "1000", {1, 9}, {0, 0}},
+        {"timeout_ms", "1 second", {1, 10}, {0, 0}},
+        {"type", "both", {1, 11}, {0, 0}}, /* the connector's own definition wins */
+        {"format", "json", {1, 12}, {0, 0}},
+        {"bad_data", "drop", {1, 13}, {0, 0}},
+        {"event_time_field", "ts", {1, 14}, {0, 0}},
+        {"watermark_field", "wm", {1, 15}, {0, 0}},
+        {"idle_micros", "5000000", {1, 16}, {0, 0}},
+        {"json.unstructured", "false", {1, 17}, {0, 0}},
+        {"json.timestamp_format", "unix_millis", {1, 18}, {0, 0}},
     };
     assert_int_equal(check(kv, sizeof kv / sizeof kv[0], &e), 0);
     assert_int_equal(e.code, 0);
@@ -198,7 +198,7 @@ static void test_check_unknown(void **state)
 {
     (void)state;
     wd_error e;
-    wd_opt kv[] = {{"path", "p", {1, 1}}, {"evnt_rate", "10", {3, 7}}};
+    wd_opt kv[] = {{"path", "p", {1, 1}, {0, 0}}, {"evnt_rate", "10", {3, 7}, {0, 0}}};
     assert_int_equal(check(kv, 2, &e), WD_EOPTION);
     assert_string_equal(e.msg, "unknown option 'evnt_rate' for connector 'testconn' "
                                "(did you mean 'event_rate'?)");
@@ -209,18 +209,18 @@ static void test_check_unknown(void **state)
     assert_non_null(strstr(e.hint, "bad_data"));
     assert_true(strlen(e.hint) < sizeof e.hint - 1 || strstr(e.hint, "…"));
 
-    wd_opt kv2[] = {{"path", "p", {1, 1}}, {"rate", "10", {2, 2}}};
+    wd_opt kv2[] = {{"path", "p", {1, 1}, {0, 0}}, {"rate", "10", {2, 2}, {0, 0}}};
     assert_int_equal(check(kv2, 2, &e), WD_EOPTION);
     assert_string_equal(e.msg, "unknown option 'rate' for connector 'testconn'");
 
     /* common options get suggestions too */
-    wd_opt kv3[] = {{"path", "p", {1, 1}}, {"bad_dat", "drop", {2, 2}}};
+    wd_opt kv3[] = {{"path", "p", {1, 1}, {0, 0}}, {"bad_dat", "drop", {2, 2}, {0, 0}}};
     assert_int_equal(check(kv3, 2, &e), WD_EOPTION);
     assert_string_equal(e.msg, "unknown option 'bad_dat' for connector 'testconn' "
                                "(did you mean 'bad_data'?)");
 
     /* without a connector only the common options are known */
-    wd_opt kv4[] = {{"format", "json", {1, 1}}, {"path", "p", {1, 2}}};
+    wd_opt kv4[] = {{"format", "json", {1, 1}, {0, 0}}, {"path", "p", {1, 2}, {0, 0}}};
     wd_options o4 = {2, kv4};
     wd_err_clear(&e);
     assert_int_equal(wd_options_check(NULL, &o4, &e), WD_EOPTION);
@@ -229,12 +229,12 @@ static void test_check_unknown(void **state)
     assert_int_equal(wd_options_check(NULL, &none, NULL), 0);
 
     /* duplicates */
-    wd_opt kv5[] = {{"path", "p", {1, 1}}, {"path", "q", {2, 9}}};
+    wd_opt kv5[] = {{"path", "p", {1, 1}, {0, 0}}, {"path", "q", {2, 9}, {0, 0}}};
     assert_int_equal(check(kv5, 2, &e), WD_EOPTION);
     assert_string_equal(e.msg, "option 'path' is given twice");
     assert_int_equal(e.pos.line, 2);
 
-    wd_opt kv6[] = {{NULL, "p", {1, 1}}};
+    wd_opt kv6[] = {{NULL, "p", {1, 1}, {0, 0}}};
     assert_int_equal(check(kv6, 1, &e), WD_EOPTION);
 }
 
@@ -242,7 +242,7 @@ static void test_check_required(void **state)
 {
     (void)state;
     wd_error e;
-    wd_opt kv[] = {{"event_rate", "5", {1, 1}}};
+    wd_opt kv[] = {{"event_rate", "5", {1, 1}, {0, 0}}};
     assert_int_equal(check(kv, 1, &e), WD_EOPTION);
     assert_string_equal(e.msg, "missing required option 'path' for connector 'testconn'");
     assert_string_equal(e.hint, "path: the file to read");
@@ -274,21 +274,21 @@ static void test_check_kinds(void **state)
         {"idle_micros", "5s5", "option 'idle_micros': '5s5' is not a duration"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        wd_opt kv[] = {{"path", "p", {1, 1}}, {cases[i].key, cases[i].val, {7, (int)i + 1}}};
+        wd_opt kv[] = {{"path", "p", {1, 1}, {0, 0}}, {cases[i].key, cases[i].val, {7, (int)i + 1}, {0, 0}}};
         assert_int_equal(check(kv, 2, &e), WD_EOPTION);
         if (strcmp(e.msg, cases[i].msg) != 0) fprintf(stderr, "got: %s\n", e.msg);
         assert_string_equal(e.msg, cases[i].msg);
         assert_int_equal(e.pos.line, 7);
         assert_int_equal(e.pos.col, (int)i + 1);
     }
-    wd_opt kv[] = {{"path", "p", {1, 1}}, {"mode", "zzz", {1, 2}}};
+    wd_opt kv[] = {{"path", "p", {1, 1}, {0, 0}}, {"mode", "zzz", {1, 2}, {0, 0}}};
     check(kv, 2, &e);
     assert_string_equal(e.hint, "accepted values: 'append', 'overwrite', 'ignore'");
 
     /* a connector with an option list but no 'type' gets the common check */
     static const wd_opt_def few[] = {{"x", WD_OPT_STRING, NULL, false, NULL, NULL}};
     wd_connector c2 = {.name = "few", .opts = few, .nopts = 1};
-    wd_opt kt[] = {{"type", "sorce", {1, 1}}};
+    wd_opt kt[] = {{"type", "sorce", {1, 1}, {0, 0}}};
     wd_options o = {1, kt};
     wd_err_clear(&e);
     assert_int_equal(wd_options_check(&c2, &o, &e), WD_EOPTION);
@@ -299,7 +299,7 @@ static void test_check_kinds(void **state)
 
     /* the error reads well through wd_err_format */
     const char *sql = "CREATE TABLE t WITH (\n  connector = 'few',\n  type = 'sorce'\n);";
-    wd_opt kt2[] = {{"type", "sorce", {3, 10}}};
+    wd_opt kt2[] = {{"type", "sorce", {3, 10}, {0, 0}}};
     wd_options o2 = {1, kt2};
     wd_err_clear(&e);
     wd_options_check(&c2, &o2, &e);
@@ -324,7 +324,7 @@ static void test_check_long_hint(void **state)
         many[i].kind = WD_OPT_STRING;
     }
     wd_connector c = {.name = "many", .opts = many, .nopts = 60};
-    wd_opt kv[] = {{"nothing_like_it", "1", {1, 1}}};
+    wd_opt kv[] = {{"nothing_like_it", "1", {1, 1}, {0, 0}}};
     wd_options o = {1, kv};
     wd_error e;
     wd_err_clear(&e);
