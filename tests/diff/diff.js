@@ -230,19 +230,38 @@ ${c.sql};
 // Values: parsing wadi's JSON losslessly and normalising both sides.
 
 const BIG = '\u0000int:';
-// Integers of 16+ digits would lose precision in JSON.parse: turn them into
-// marked strings first (strings in the line are matched and left alone).
-const BIG_INT_RE = /"(?:[^"\\]|\\.)*"|(?<![\w.+-])(-?\d{16,})(?![\d.eE])/g;
+// Integers of 16+ digits would lose precision in JSON.parse: a line holding
+// an integer that did is parsed again with its integers of 16+ digits (not
+// those in strings) turned into marked strings.
+const BIG_INT_RE = /(?<![\w.+-])-?\d{16,}(?![\d.eE])/g;
 // JSON text of a value that may hold BigInts or marked big integers.
 function jsonWithBigInts(obj) {
     return JSON.stringify(obj, (k, v) => (typeof v === 'bigint' ? `@@${v}@@`
         : typeof v === 'string' && v.startsWith(BIG) ? `@@${v.slice(BIG.length)}@@` : v))
         .replace(/"@@(-?\d+)@@"/g, '$1');
 }
+function hasUnsafeInt(x) {
+    if (typeof x === 'number') return Number.isInteger(x) && !Number.isSafeInteger(x);
+    if (x !== null && typeof x === 'object') for (const k in x) if (hasUnsafeInt(x[k])) return true;
+    return false;
+}
 function parseLine(line) {
-    if (!/\d{16}/.test(line)) return JSON.parse(line);
-    const text = line.replace(BIG_INT_RE, (m, digits) => (digits === undefined ? m : `"\\u0000int:${digits}"`));
-    return JSON.parse(text);
+    const obj = JSON.parse(line);
+    if (!/\d{16}/.test(line) || !hasUnsafeInt(obj)) return obj;
+    let text = '', from = 0, pos = 0, inString = false;
+    BIG_INT_RE.lastIndex = 0;
+    for (let m; (m = BIG_INT_RE.exec(line)) !== null;) {
+        // inside a string?  count the unescaped quotes before the match
+        for (; pos < m.index; pos++) {
+            const ch = line.charCodeAt(pos);
+            if (ch === 0x5c) pos++; // backslash: skip the escaped character
+            else if (ch === 0x22) inString = !inString;
+        }
+        if (inString) continue;
+        text += `${line.slice(from, m.index)}"\\u0000int:${m[0]}"`;
+        from = m.index + m[0].length;
+    }
+    return JSON.parse(text + line.slice(from));
 }
 
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -327,12 +346,26 @@ function valueEq(kind, a, b) {
     return kind === 'float' ? floatEq(a, b) : a === b;
 }
 
+// A case's column names and kinds, computed once.
+const colsCache = new WeakMap();
+function colsOf(c) {
+    let e = colsCache.get(c);
+    if (e === undefined) colsCache.set(c, (e = { names: Object.keys(c.cols), kinds: Object.values(c.cols) }));
+    return e;
+}
 // A row object (from either side) -> array of normalised values in column order.
 function normRow(c, obj) {
-    const names = Object.keys(c.cols), kinds = Object.values(c.cols);
+    const { names, kinds } = colsOf(c);
     const r = new Array(names.length);
     for (let i = 0; i < names.length; i++) r[i] = normalise(kinds[i], obj[names[i]]);
     return r;
+}
+// A normalised row -> a string equal for rows equal in every column (floats
+// bit for bit).  Built by join, not +=: a flat string is much faster as a
+// Map key than a concatenation.
+const keyPart = (x) => (x === null ? '\u0003' : isBad(x) ? '\u0002' + x.bad : String(x));
+function rowKey(r) {
+    return r.map(keyPart).join('\u0001');
 }
 function showValue(kind, x) {
     if (x === null) return 'null';
@@ -354,30 +387,40 @@ function showRow(c, row, other) {
 // bucket equal rows (floats within tolerance) cancel, and what is left is
 // reported as differing pairs, rows only wadi produced, rows only DuckDB did.
 
+// A multiset of normalised rows: rowKey -> {row, n}.
+function bagAdd(bag, r) {
+    const k = rowKey(r);
+    const e = bag.get(k);
+    if (e === undefined) bag.set(k, { row: r, n: 1 }); else e.n++;
+}
+function bagOf(rows) {
+    const bag = new Map();
+    for (const r of rows) bagAdd(bag, r);
+    return bag;
+}
+function bagSize(bag) {
+    let n = 0;
+    for (const e of bag.values()) n += e.n;
+    return n;
+}
+
 function compare(c, wadiRows, duckRows) {
-    // fast path: rows equal in every column (floats bit for bit) cancel
-    // through a Map; the rest goes through the tolerant comparison
-    const full = (r) => r.map((x) => (x === null ? '\u0003' : isBad(x) ? '\u0002' + x.bad : String(x))).join('\u0001');
-    const pending = new Map();
-    for (const d of duckRows) {
-        const k = full(d);
-        const e = pending.get(k);
-        if (e === undefined) pending.set(k, d);
-        else if (Array.isArray(e[0]) || e.length === 0) e.push(d); else pending.set(k, [e, d]);
-    }
-    const wadiLeft = [];
-    for (const w of wadiRows) {
-        const k = full(w);
-        const e = pending.get(k);
-        if (e === undefined) wadiLeft.push(w);
-        else if (Array.isArray(e[0]) || e.length === 0) { e.pop(); if (!e.length) pending.delete(k); }
-        else pending.delete(k);
-    }
-    const duckLeft = [];
-    for (const e of pending.values()) {
-        if (Array.isArray(e[0])) duckLeft.push(...e); else duckLeft.push(e);
-    }
-    return compareTolerant(c, wadiLeft, duckLeft);
+    return compareBags(c, bagOf(wadiRows), bagOf(duckRows));
+}
+
+// Rows equal in every column (floats bit for bit) cancel by their rowKey;
+// the rest goes through the tolerant comparison.  Leaves both bags as they
+// are (DuckDB's is reused for every parallelism).
+function compareBags(c, wadiBag, duckBag) {
+    const left = (bag, other) => {
+        const rows = [];
+        for (const [k, e] of bag) {
+            const o = other.get(k);
+            for (let n = e.n - (o === undefined ? 0 : o.n); n > 0; n--) rows.push(e.row);
+        }
+        return rows;
+    };
+    return compareTolerant(c, left(wadiBag, duckBag), left(duckBag, wadiBag));
 }
 
 function compareTolerant(c, wadiRows, duckRows) {
@@ -453,75 +496,82 @@ function sinkFiles(dir, base) {
         .map((f) => path.join(dir, f));
 }
 
-function readJsonLines(files, problems) {
-    const rows = [];
+// Parse the JSON lines of files, calling onObj with each value.
+function readJsonLines(files, problems, onObj) {
     for (const f of files) {
         const lines = fs.readFileSync(f, 'utf8').split('\n');
-        lines.forEach((line, i) => {
-            if (!line.trim()) return;
-            try { rows.push(parseLine(line)); } catch (e) {
+        for (let i = 0; i < lines.length; i++) {
+            const line = lines[i];
+            if (!line.trim()) continue;
+            let obj;
+            try { obj = parseLine(line); } catch (e) {
                 problems.push(`${path.basename(f)}:${i + 1}: not JSON: ${line.slice(0, 200)}`);
+                continue;
             }
-        });
+            onObj(obj);
+        }
     }
-    return rows;
 }
 
-function checkColumns(c, objs, problems) {
+// -> a function checking that a row object has the case's columns in order
+// (each different wrong set of columns is reported once).
+function columnChecker(c, problems) {
     const want = Object.keys(c.cols).join(',');
     const seen = new Set();
-    for (const o of objs) {
+    return (o) => {
         if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-            problems.push(`not a JSON object: ${jsonWithBigInts(o)}`); continue;
+            problems.push(`not a JSON object: ${jsonWithBigInts(o)}`); return;
         }
-        const got = Object.keys(o).join(',');
+        let got = '';
+        for (const k in o) got += (got ? ',' : '') + k;
         if (got !== want && !seen.has(got)) {
             seen.add(got);
             problems.push(`columns are [${got}], expected [${want}]`);
         }
-    }
+    };
 }
 
-// Debezium JSON -> the final table: apply the changes in order.
-function replayDebezium(c, changes, problems) {
-    const table = new Map(); // canonical row -> {row, n}
-    const keyOf = (r) => JSON.stringify(r.map((x) => (isBad(x) ? x.bad : x)));
-    const insert = (obj) => {
-        const r = normRow(c, obj);
-        const k = keyOf(r);
-        const e = table.get(k);
-        if (e) e.n++; else table.set(k, { row: r, n: 1 });
-    };
+// Debezium JSON -> the final table: apply the changes in order.  Returns
+// {apply(change), bag}: bag is the table as a multiset (see bagAdd).
+function debeziumReplayer(c, problems) {
+    const table = new Map();
+    const check = columnChecker(c, problems);
     const remove = (obj, i) => {
-        const r = normRow(c, obj);
-        const k = keyOf(r);
+        const k = rowKey(normRow(c, obj));
         const e = table.get(k);
         if (!e) { problems.push(`change ${i + 1} retracts a row that is not in the table: ${jsonWithBigInts(obj)}`); return; }
         if (--e.n === 0) table.delete(k);
     };
-    const objs = [];
-    changes.forEach((ch, i) => {
+    const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    let i = -1;
+    const apply = (ch) => {
+        i++;
         if (ch === null || typeof ch !== 'object' || !('op' in ch)) {
             problems.push(`change ${i + 1} is not a Debezium record: ${jsonWithBigInts(ch)}`); return;
         }
-        const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
         switch (ch.op) {
         case 'c': case 'r':
             if (!isObj(ch.after)) { problems.push(`change ${i + 1} (op ${ch.op}) has no "after"`); return; }
-            objs.push(ch.after); insert(ch.after); break;
+            check(ch.after); bagAdd(table, normRow(c, ch.after)); break;
         case 'u':
             if (!isObj(ch.before) || !isObj(ch.after)) { problems.push(`change ${i + 1} (op u) needs "before" and "after"`); return; }
-            objs.push(ch.before, ch.after); remove(ch.before, i); insert(ch.after); break;
+            check(ch.before); check(ch.after); remove(ch.before, i); bagAdd(table, normRow(c, ch.after)); break;
         case 'd':
             if (!isObj(ch.before)) { problems.push(`change ${i + 1} (op d) has no "before"`); return; }
-            objs.push(ch.before); remove(ch.before, i); break;
+            check(ch.before); remove(ch.before, i); break;
         default:
             problems.push(`change ${i + 1} has an unknown op ${JSON.stringify(ch.op)}`);
         }
-    });
-    checkColumns(c, objs, problems);
+    };
+    return { apply, bag: table };
+}
+
+// The final table of a list of changes, as rows.
+function replayDebezium(c, changes, problems) {
+    const r = debeziumReplayer(c, problems);
+    changes.forEach((ch) => r.apply(ch));
     const rows = [];
-    for (const e of table.values()) for (let j = 0; j < e.n; j++) rows.push(e.row);
+    for (const e of r.bag.values()) for (let j = 0; j < e.n; j++) rows.push(e.row);
     return rows;
 }
 
@@ -595,9 +645,9 @@ function fakeWadi(c, duckObjs, dir, inputLines, broken) {
         for (const r of retract) lines.push(jsonWithBigInts({ before: r, after: null, op: 'd' }));
         if (broken) {
             lines.splice(0, 1); // lose a padded row's create: its retraction retracts a row never inserted
-            const m = lines.findIndex((l) => l.includes('"op":"c"') && !l.includes('null'));
-            const ch = parseLine(lines[m]);
             const last = names[names.length - 1];
+            const m = lines.findIndex((l) => { const ch = parseLine(l); return ch.op === 'c' && ch.after[last] !== null; });
+            const ch = parseLine(lines[m]);
             ch.after[last] = BigInt(normalise('int', ch.after[last])) + 1n; // a wrong value
             lines[m] = jsonWithBigInts(ch);
         }
@@ -627,7 +677,8 @@ function fakeWadi(c, duckObjs, dir, inputLines, broken) {
             const floatCol = names.find((n) => kinds[n] === 'float');
             rows[0][intCol] = rows[0][intCol] === null ? 1n : rows[0][intCol] + 1n;   // wrong value
             if (floatCol && rows[1][floatCol] !== null) rows[1][floatCol] *= 1 + 1e-6; // beyond tolerance
-            rows[2].ws = normalise('ts', { micros: parseTsNs(rows[2].ws) / 1000n + 1000n }); // ws + 1 ms
+            const tsCol = names.find((n) => kinds[n] === 'ts');
+            rows[2][tsCol] = normalise('ts', { micros: parseTsNs(rows[2][tsCol]) / 1000n + 1000n }); // + 1 ms
             rows.push({ ...rows[3] });                                                // duplicate
             rows.splice(4, 1);                                                        // missing
         }
@@ -720,10 +771,13 @@ async function main() {
 
         for (const c of cases) {
             const reader = await con.runAndReadAll(c.duck);
-            const duckObjs = reader.getRowObjects();
+            let duckObjs = reader.getRowObjects();
             const duckCols = reader.columnNames().join(',');
             if (duckCols !== Object.keys(c.cols).join(',')) throw new Error(`case ${c.name}: DuckDB query has columns ${duckCols}`);
-            const duckRows = duckObjs.map((r) => normRow(c, r));
+            const duckBag = new Map();
+            for (const r of duckObjs) bagAdd(duckBag, normRow(c, r));
+            const nd = duckObjs.length;
+            if (!o.fake) duckObjs = null; // only the fake wadi needs them
             fs.writeFileSync(path.join(dir, `${c.name}.sql`), caseSql(c));
             for (const p of o.par) {
                 const label = `${c.letter}) ${c.name}` + (p !== null ? ` -p ${p}` : '');
@@ -736,20 +790,22 @@ async function main() {
                 if (!problems.length) {
                     const files = sinkFiles(dir, base);
                     if (!files.length) problems.push(`wadi wrote no ${base}`);
-                    const objs = readJsonLines(files, problems);
-                    let wadiRows;
+                    let wadiBag;
                     if (c.debezium) {
-                        wadiRows = replayDebezium(c, objs, problems);
+                        const r = debeziumReplayer(c, problems);
+                        readJsonLines(files, problems, r.apply);
+                        wadiBag = r.bag;
                     } else {
-                        checkColumns(c, objs, problems);
-                        wadiRows = objs.map((r) => normRow(c, r));
+                        const check = columnChecker(c, problems);
+                        wadiBag = new Map();
+                        readJsonLines(files, problems, (obj) => { check(obj); bagAdd(wadiBag, normRow(c, obj)); });
                     }
-                    nw = wadiRows.length;
-                    res = compare(c, wadiRows, duckRows);
+                    nw = bagSize(wadiBag);
+                    res = compareBags(c, wadiBag, duckBag);
                 }
                 const ok = !problems.length && res.ok;
                 const time = o.fake ? '' : `, wadi ${secs.toFixed(2)} s`;
-                console.log(`${ok ? 'PASS' : 'FAIL'} ${label}: ${res ? `wadi ${nw} rows, duckdb ${duckRows.length} rows` : 'no comparison'}${time}`);
+                console.log(`${ok ? 'PASS' : 'FAIL'} ${label}: ${res ? `wadi ${nw} rows, duckdb ${nd} rows` : 'no comparison'}${time}`);
                 const maxp = Math.max(o.max, 20);
                 if (problems.length) console.log(problems.slice(0, maxp).map((l) => (l.startsWith('    ') ? l : '  ' + l)).join('\n') +
                     (problems.length > maxp ? `\n  … and ${problems.length - maxp} more problems` : ''));

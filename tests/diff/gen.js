@@ -118,8 +118,10 @@ function genUpdating(r, rows) {
 
 // The join inputs.  Key ids 0, 1, 2, … are laid out by a PRNG that both
 // sides share: 80% of the ids are on both sides, 10% only on the left, 10%
-// only on the right; id i has the BIGINT key (i - 1000) * 4000000000037
-// (negative to beyond 2^53, so keys must be handled losslessly) and its rows
+// only on the right.  Id i has the BIGINT key (i - 1000) * 1000003, except
+// that ids 20m + 7 and 20m + 8 have the keys 2^53 + 4m + 4 and 2^53 + 4m + 5:
+// different keys that are the same double, so keys must be handled
+// losslessly.  Its rows
 // lie in [centre, centre + 20 s], the centres 80 ms apart.  Each side gives
 // a key of its own 9-10 rows (1-3 for one key in ten), so a key's fan-out is
 // at most 10 per side; 1% of the rows have a NULL key.  ts is in whole
@@ -127,7 +129,11 @@ function genUpdating(r, rows) {
 // occur), whole milliseconds otherwise; a and c (5% NULL) are in [-100, 100]
 // so l.a < r.c holds for about half the pairs and l.a = r.c happens.  The
 // rows are written in ts order (ties in generation order).
-const JOIN_KEY_STEP = 4000000000037n;
+function joinKey(i) {
+    const m = BigInt(Math.floor(i / 20));
+    if (i % 20 === 7 || i % 20 === 8) return (2n ** 53n + 4n * m + BigInt(i % 20 - 3)).toString();
+    return ((BigInt(i) - 1000n) * 1000003n).toString();
+}
 const JOIN_SPAN_MS = 20000;
 function genJoin(seed, rows, side) {
     const layout = prng(seed ^ 0x4a4f494e);
@@ -141,7 +147,7 @@ function genJoin(seed, rows, side) {
         const here = u < 0.8 || (side === 'l' ? u < 0.9 : u >= 0.9);
         if (!here) continue;
         const n = Math.min(r.chance(0.1) ? r.int(1, 3) : r.int(9, 10), rows - nNull - ev.length);
-        const k = ((BigInt(i) - 1000n) * JOIN_KEY_STEP).toString();
+        const k = joinKey(i);
         for (let j = 0; j < n; j++) ev.push({ k, t: centre + joinOffset(r) });
     }
     const lastMs = BASE_MS + i * 80 + JOIN_SPAN_MS;

@@ -130,6 +130,29 @@ test('generator: deterministic, no late rows for a 5 s watermark', () => {
     }
 });
 
+test('generator: join sides deterministic, in ts order, fan-out at most 10', () => {
+    for (const mode of ['join_l', 'join_r']) {
+        const a = gen.generate({ mode, rows: 3000, seed: 7 });
+        assert.deepStrictEqual(a, gen.generate({ mode, rows: 3000, seed: 7 }));
+        assert.notDeepStrictEqual(a, gen.generate({ mode, rows: 3000, seed: 8 }));
+        assert.strictEqual(a.length, 3000);
+        const perKey = new Map();
+        let prev = '', nulls = 0;
+        for (const l of a) {
+            const o = d.parseLine(l);
+            assert.deepStrictEqual(Object.keys(o), mode === 'join_l' ? ['k', 'a', 'b', 'ts'] : ['k', 'c', 'd', 'ts']);
+            assert.ok(o.ts >= prev, `${mode}: ${o.ts} after ${prev}`);
+            prev = o.ts;
+            if (o.k === null) { nulls++; continue; }
+            const k = String(o.k);
+            perKey.set(k, (perKey.get(k) || 0) + 1);
+        }
+        assert.ok(nulls > 0);
+        assert.ok(Math.max(...perKey.values()) <= 10);
+        assert.ok([...perKey.keys()].some((k) => k.startsWith('\u0000int:')), 'keys beyond 2^53');
+    }
+});
+
 test('every case has SQL and a DuckDB query with the same columns', () => {
     for (const c of d.CASES) {
         const sql = d.caseSql(c);
