@@ -19,6 +19,7 @@
  * wd_json_valid.
  */
 #include "batch/json.h"
+#include "common/buf.h"
 
 #include <errno.h>
 #include <float.h>
@@ -451,21 +452,7 @@ static size_t unescape(const char *s, size_t n, char *out)
                 s += 6;
                 u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
             }
-            if (u < 0x80) {
-                *o++ = (char)u;
-            } else if (u < 0x800) {
-                *o++ = (char)(0xC0 | u >> 6);
-                *o++ = (char)(0x80 | (u & 0x3F));
-            } else if (u < 0x10000) {
-                *o++ = (char)(0xE0 | u >> 12);
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (u & 0x3F));
-            } else {
-                *o++ = (char)(0xF0 | u >> 18);
-                *o++ = (char)(0x80 | ((u >> 12) & 0x3F));
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (u & 0x3F));
-            }
+            o += wd_utf8_put(u, o);
             break;
         }
         default: *o++ = x; break; /* " \ / */

@@ -26,6 +26,29 @@ void wd_buf_vprintf(wd_buf *b, const char *fmt, va_list ap);
 void wd_buf_reset(wd_buf *b);   /* len = 0, keep memory */
 void wd_buf_free(wd_buf *b);
 
+/* Write code point cp (≤ 0x10FFFF) as UTF-8 at d (room for 4 bytes);
+ * returns the number of bytes written. */
+static inline uint32_t wd_utf8_put(uint32_t cp, char *d)
+{
+    if (cp < 0x80) return d[0] = (char)cp, 1;
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xE0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 /* Append s (n bytes) as a JSON string literal, quotes included. */
 void wd_buf_json_str(wd_buf *b, const char *s, size_t n);
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "expr/func.h"
 
 #define JSON_MAX_DEPTH 512
@@ -94,27 +95,6 @@ static int32_t decode_escape(const char *p, const char *e, const char **next)
     }
     *next = p;
     return (int32_t)cp;
-}
-
-static uint32_t utf8_put(uint32_t cp, char *d)
-{
-    if (cp < 0x80) return d[0] = (char)cp, 1;
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* p at '"': the position after the closing quote, or NULL.  *has_esc tells
@@ -241,7 +221,7 @@ static bool key_eq(const char *p, const char *e, wd_str k, const char **next)
         if (*q == '\\') {
             const char *nx;
             int32_t cp = decode_escape(q + 1, e, &nx);
-            bl = utf8_put((uint32_t)cp, buf);
+            bl = wd_utf8_put((uint32_t)cp, buf);
             q = nx;
         } else {
             buf[0] = *q++;
@@ -405,7 +385,7 @@ static wd_str decode_string(wd_kctx *k, const char *vs, const char *ve)
             const char *nx;
             int32_t cp = decode_escape(q + 1, ve, &nx);
             if (cp < 0) break; /* cannot happen: validated */
-            w += utf8_put((uint32_t)cp, d + w);
+            w += wd_utf8_put((uint32_t)cp, d + w);
             q = nx;
         } else {
             d[w++] = *q++;

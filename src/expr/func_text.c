@@ -616,27 +616,6 @@ static int k_ascii(wd_kctx *k, const wd_col *a, uint32_t na, uint32_t n, wd_col 
     return 0;
 }
 
-static uint32_t encode_utf8(uint32_t cp, char *d)
-{
-    if (cp < 0x80) return d[0] = (char)cp, 1;
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* chr(n): the character with code point n; 0, surrogates and values beyond
  * U+10FFFF are errors. */
 static int k_chr(wd_kctx *k, const wd_col *a, uint32_t na, uint32_t n, wd_col *out)
@@ -652,7 +631,7 @@ static int k_chr(wd_kctx *k, const wd_col *a, uint32_t na, uint32_t n, wd_col *o
                              "chr: requested character %lld is not a valid code point",
                              (long long)cp);
         char *d = out_alloc(k, 4);
-        o[i] = wd_str_make(d, encode_utf8((uint32_t)cp, d));
+        o[i] = wd_str_make(d, wd_utf8_put((uint32_t)cp, d));
     }
     return 0;
 }
