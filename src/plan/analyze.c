@@ -1174,7 +1174,7 @@ const char *wd_an_item_name(wd_plan_ctx *c, const wd_ast_expr *e, uint32_t i)
     }
 }
 
-static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_query *q)
+static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s)
 {
     wd_rel *in;
     if (s->nfrom == 0) {
@@ -1306,7 +1306,6 @@ static wd_rel *an_select(wd_plan_ctx *c, const wd_ast_select *s, const wd_ast_qu
     r->quals = wd_arena_alloc(c->a, sizeof(char *) * (n + 1));
     memcpy(r->quals, quals, sizeof(char *) * n);
     r->quals[n] = NULL;
-    (void)q;
     if (r->filter) wd_an_detect_topn(r);
     r->updating = in->updating;
     return r;
@@ -1358,7 +1357,7 @@ static wd_rel *an_query_inner(wd_plan_ctx *c, const wd_ast_query *q)
     if (q->limit) return FAIL_AT(c, q->limit->pos, WD_EUNSUPPORTED, "LIMIT is not supported in a streaming query");
     switch (q->kind) {
     case WD_AQ_SELECT:
-        return an_select(c, q->select, q);
+        return an_select(c, q->select);
     case WD_AQ_VALUES:
         return FAIL_AT(c, q->pos, WD_EUNSUPPORTED, "VALUES is not supported yet");
     case WD_AQ_SETOP: {

@@ -231,10 +231,10 @@ static wd_node *pl_rel(wd_plan_ctx *c, wd_rel *r)
         const wd_expr *const *exprs = r->exprs;
         /* Merge with an input calc that is not shared and has no unnest, unless
          * both filter: the outer filter must only see rows the inner one kept. */
-        if (in->kind == WD_REL_CALC && !in->node && in->unnest_col < 0 &&
-            !(in->filter && filter)) {
+        while (in->kind == WD_REL_CALC && !in->node && in->unnest_col < 0 &&
+               !(in->filter && filter)) {
             const wd_expr **ex = wd_arena_alloc(c->a, sizeof(wd_expr *) * r->nexprs);
-            for (uint32_t i = 0; i < r->nexprs; i++) ex[i] = subst(c, r->exprs[i], in->exprs);
+            for (uint32_t i = 0; i < r->nexprs; i++) ex[i] = subst(c, exprs[i], in->exprs);
             const wd_expr *f = filter ? subst(c, filter, in->exprs) : NULL;
             if (in->filter) f = in->filter;
             filter = f;
