@@ -153,6 +153,21 @@ static wd_rel *side_calc(wd_plan_ctx *c, wd_rel *in, wd_expr **keys, uint32_t nk
     return r;
 }
 
+/* The kind of window that produced column col of r (following plain
+ * column references through projections), or -1 when unknown. */
+static int window_kind(const wd_rel *r, int col)
+{
+    for (int depth = 0; r && depth < 64; depth++) {
+        if (r->kind == WD_REL_AGG) return (int)r->agg->win;
+        if (r->kind != WD_REL_CALC || !r->exprs || col < 0 || (uint32_t)col >= r->nexprs ||
+            r->exprs[col]->kind != WD_EX_COL)
+            return -1;
+        col = r->exprs[col]->col;
+        r = r->in[0];
+    }
+    return -1;
+}
+
 static bool has_window(const wd_rel *r)
 {
     for (uint32_t i = 0; i + 1 < r->schema->nfields; i++)
@@ -268,6 +283,15 @@ wd_rel *wd_an_join(wd_plan_ctx *c, const wd_ast_from *f, wd_rel *left, wd_rel *r
     if (window_key) {
         if (!has_window(left) || !has_window(right))
             return FAIL_AT(c, f->pos, WD_EPLAN, "a windowed join needs both sides windowed");
+        for (uint32_t i = 0; i < nk; i++) {
+            if (!wd_type_eq(lk[i]->type, wd_window_type())) continue;
+            int kl = lk[i]->kind == WD_EX_COL ? window_kind(left, lk[i]->col) : -1;
+            int kr = rk[i]->kind == WD_EX_COL ? window_kind(right, rk[i]->col) : -1;
+            if (kl == WD_WIN_SESSION || kr == WD_WIN_SESSION)
+                return FAIL_AT(c, lk[i]->pos, WD_EUNSUPPORTED,
+                               "session windows cannot be joined: their bounds differ per key "
+                               "and side; join tumble or hop windows");
+        }
         spec->mode = WD_JM_WINDOWED;
     } else if (interval) {
         if (spec->type != WD_JT_INNER)
