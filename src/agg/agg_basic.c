@@ -65,20 +65,10 @@ static void count_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out,
     ((int64_t *)out->data)[row] = *(const int64_t *)st;
 }
 
-static const wd_agg_def count_def = {
-    .pub = {.name = "count",
-            .min_args = 0,
-            .max_args = 1,
-            .flags = WD_AGG_RETRACT,
-            .doc = "count(*): number of rows; count(x): number of non-NULL values of x. BIGINT.",
-            .resolve = count_resolve,
-            .state_size = size8,
-            .init = wd_agg__init_zero,
-            .update = count_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = count_finalize},
-    .merge = count_merge,
-};
+static const wd_agg_def count_def =
+    WD_AGG_DEF("count", 0, WD_AGG_RETRACT,
+               "count(*): number of rows; count(x): number of non-NULL values of x. BIGINT.",
+               count_resolve, size8, count_update, count_finalize, count_merge, false);
 
 /* ---- sum / avg ------------------------------------------------------------------------ */
 
@@ -390,21 +380,9 @@ static void avg_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, u
     wd_agg__st128((char *)out->data + (size_t)row * 16, q);
 }
 
-#define SUM_FN(NAME, RESOLVE, FINALIZE, DOC)                                                  \
-    {                                                                                         \
-        .pub = {.name = NAME,                                                                 \
-                .min_args = 1,                                                                \
-                .max_args = 1,                                                                \
-                .flags = WD_AGG_RETRACT,                                                      \
-                .doc = DOC,                                                                   \
-                .resolve = RESOLVE,                                                           \
-                .state_size = sum_size,                                                       \
-                .init = wd_agg__init_zero,                                                    \
-                .update = sum_update,                                                         \
-                .merge = wd_agg__merge_entry,                                                 \
-                .finalize = FINALIZE},                                                        \
-        .merge = sum_merge,                                                                   \
-    }
+#define SUM_FN(NAME, RESOLVE, FINALIZE, DOC) \
+    WD_AGG_DEF(NAME, 1, WD_AGG_RETRACT, DOC, RESOLVE, sum_size, sum_update, FINALIZE, \
+               sum_merge, false)
 
 static const wd_agg_def sum_def =
     SUM_FN("sum", sum_resolve, sum_finalize,
@@ -477,35 +455,15 @@ static void bool_or_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *ou
     bool_finalize(s, st, out, row, a, false);
 }
 
-static const wd_agg_def bool_and_def = {
-    .pub = {.name = "bool_and",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = WD_AGG_RETRACT,
-            .doc = "TRUE when every non-NULL value is TRUE (NULL when there are none).",
-            .resolve = bool_and_resolve,
-            .state_size = size16,
-            .init = wd_agg__init_zero,
-            .update = bool_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = bool_and_finalize},
-    .merge = bool_merge,
-};
+static const wd_agg_def bool_and_def =
+    WD_AGG_DEF("bool_and", 1, WD_AGG_RETRACT,
+               "TRUE when every non-NULL value is TRUE (NULL when there are none).",
+               bool_and_resolve, size16, bool_update, bool_and_finalize, bool_merge, false);
 
-static const wd_agg_def bool_or_def = {
-    .pub = {.name = "bool_or",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = WD_AGG_RETRACT,
-            .doc = "TRUE when any non-NULL value is TRUE (NULL when there are none).",
-            .resolve = bool_or_resolve,
-            .state_size = size16,
-            .init = wd_agg__init_zero,
-            .update = bool_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = bool_or_finalize},
-    .merge = bool_merge,
-};
+static const wd_agg_def bool_or_def =
+    WD_AGG_DEF("bool_or", 1, WD_AGG_RETRACT,
+               "TRUE when any non-NULL value is TRUE (NULL when there are none).",
+               bool_or_resolve, size16, bool_update, bool_or_finalize, bool_merge, false);
 
 /* ---- bit_and / bit_or: { uint64 acc; int64 n } ------------------------------------------ */
 
@@ -599,35 +557,15 @@ static void bit_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, u
     }
 }
 
-static const wd_agg_def bit_and_def = {
-    .pub = {.name = "bit_and",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Bitwise AND of the non-NULL integer values (NULL when there are none).",
-            .resolve = bit_and_resolve,
-            .state_size = size16,
-            .init = wd_agg__init_zero,
-            .update = bit_and_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = bit_finalize},
-    .merge = bit_and_merge,
-};
+static const wd_agg_def bit_and_def =
+    WD_AGG_DEF("bit_and", 1, 0,
+               "Bitwise AND of the non-NULL integer values (NULL when there are none).",
+               bit_and_resolve, size16, bit_and_update, bit_finalize, bit_and_merge, false);
 
-static const wd_agg_def bit_or_def = {
-    .pub = {.name = "bit_or",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Bitwise OR of the non-NULL integer values (NULL when there are none).",
-            .resolve = bit_or_resolve,
-            .state_size = size16,
-            .init = wd_agg__init_zero,
-            .update = bit_or_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = bit_finalize},
-    .merge = bit_or_merge,
-};
+static const wd_agg_def bit_or_def =
+    WD_AGG_DEF("bit_or", 1, 0,
+               "Bitwise OR of the non-NULL integer values (NULL when there are none).",
+               bit_or_resolve, size16, bit_or_update, bit_finalize, bit_or_merge, false);
 
 const wd_agg_def *const wd_agg__basic[] = {&count_def,    &sum_def,     &avg_def,
                                            &mean_def,     &bool_and_def, &bool_or_def,

@@ -92,21 +92,10 @@ static void array_agg_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *
     if (out->child->len < start + (uint32_t)k) out->child->len = start + (uint32_t)k;
 }
 
-static const wd_agg_def array_agg_def = {
-    .pub = {.name = "array_agg",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "The values (NULLs included) as a list, in arrival order; NULL when no row.",
-            .resolve = array_agg_resolve,
-            .state_size = array_agg_size,
-            .init = wd_agg__init_zero,
-            .update = array_agg_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = array_agg_finalize},
-    .merge = array_agg_merge,
-    .keeps_nulls = true,
-};
+static const wd_agg_def array_agg_def =
+    WD_AGG_DEF("array_agg", 1, 0,
+               "The values (NULLs included) as a list, in arrival order; NULL when no row.",
+               array_agg_resolve, array_agg_size, array_agg_update, array_agg_finalize, array_agg_merge, true);
 
 /* ---- approx_distinct: uint8 registers[4096] ------------------------------------------------- */
 
@@ -195,20 +184,9 @@ static void hll_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, u
     ((int64_t *)out->data)[row] = hist[0] == HLL_M ? 0 : (int64_t)llround(e);
 }
 
-static const wd_agg_def approx_distinct_def = {
-    .pub = {.name = "approx_distinct",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Estimated number of distinct non-NULL values (HyperLogLog, 4096 registers, "
-                   "about 1.6% standard error). BIGINT.",
-            .resolve = approx_distinct_resolve,
-            .state_size = hll_size,
-            .init = wd_agg__init_zero,
-            .update = hll_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = hll_finalize},
-    .merge = hll_merge,
-};
+static const wd_agg_def approx_distinct_def =
+    WD_AGG_DEF("approx_distinct", 1, 0,
+               "Estimated number of distinct non-NULL values (HyperLogLog, 4096 registers, " "about 1.6% standard error). BIGINT.",
+               approx_distinct_resolve, hll_size, hll_update, hll_finalize, hll_merge, false);
 
 const wd_agg_def *const wd_agg__collect[] = {&array_agg_def, &approx_distinct_def, NULL};

@@ -33,6 +33,28 @@ typedef struct wd_agg_def {
     bool keeps_nulls; /* update looks at NULL values (array_agg, first/last_value) */
 } wd_agg_def;
 
+/*
+ * The definition of an aggregate of one argument (count: MIN_ARGS 0): every
+ * aggregate shares init (zeroed state) and the public merge entry (which
+ * handles DISTINCT before calling MERGE).  KEEPS_NULLS: see wd_agg_def.
+ */
+#define WD_AGG_DEF(NAME, MIN_ARGS, FLAGS, DOC, RESOLVE, SIZE, UPDATE, FINALIZE, MERGE,        \
+                   KEEPS_NULLS)                                                              \
+    {                                                                                        \
+        .pub = {.name = NAME,                                                                \
+                .min_args = MIN_ARGS,                                                        \
+                .max_args = 1,                                                               \
+                .flags = FLAGS,                                                              \
+                .doc = DOC,                                                                  \
+                .resolve = RESOLVE,                                                          \
+                .state_size = SIZE,                                                          \
+                .init = wd_agg__init_zero,                                                   \
+                .update = UPDATE,                                                            \
+                .merge = wd_agg__merge_entry,                                                \
+                .finalize = FINALIZE},                                                       \
+        .merge = MERGE, .keeps_nulls = KEEPS_NULLS,                                          \
+    }
+
 static inline const wd_agg_def *wd_agg__def(const wd_agg_spec *s)
 {
     return (const wd_agg_def *)s->fn;

@@ -309,37 +309,15 @@ static void mm_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, ui
     }
 }
 
-static const wd_agg_def min_def = {
-    .pub = {.name = "min",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Smallest non-NULL value (NULL when there are none); same type as the "
-                   "argument.",
-            .resolve = min_resolve,
-            .state_size = mm_size,
-            .init = wd_agg__init_zero,
-            .update = min_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = mm_finalize},
-    .merge = min_merge,
-};
+static const wd_agg_def min_def =
+    WD_AGG_DEF("min", 1, 0,
+               "Smallest non-NULL value (NULL when there are none); same type as the " "argument.",
+               min_resolve, mm_size, min_update, mm_finalize, min_merge, false);
 
-static const wd_agg_def max_def = {
-    .pub = {.name = "max",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Largest non-NULL value (NULL when there are none); same type as the "
-                   "argument.",
-            .resolve = max_resolve,
-            .state_size = mm_size,
-            .init = wd_agg__init_zero,
-            .update = max_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = mm_finalize},
-    .merge = max_merge,
-};
+static const wd_agg_def max_def =
+    WD_AGG_DEF("max", 1, 0,
+               "Largest non-NULL value (NULL when there are none); same type as the " "argument.",
+               max_resolve, mm_size, max_update, mm_finalize, max_merge, false);
 
 /* ---- first_value / last_value -------------------------------------------------------------- */
 
@@ -469,36 +447,14 @@ static void fl_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, ui
     wd_agg__dec(out, row, b->ptr, a);
 }
 
-static const wd_agg_def first_def = {
-    .pub = {.name = "first_value",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Value of the first row to arrive (NULL included); any type.",
-            .resolve = first_resolve,
-            .state_size = fl_size,
-            .init = wd_agg__init_zero,
-            .update = first_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = fl_finalize},
-    .merge = first_merge,
-    .keeps_nulls = true,
-};
+static const wd_agg_def first_def =
+    WD_AGG_DEF("first_value", 1, 0,
+               "Value of the first row to arrive (NULL included); any type.",
+               first_resolve, fl_size, first_update, fl_finalize, first_merge, true);
 
-static const wd_agg_def last_def = {
-    .pub = {.name = "last_value",
-            .min_args = 1,
-            .max_args = 1,
-            .flags = 0,
-            .doc = "Value of the last row to arrive (NULL included); any type.",
-            .resolve = last_resolve,
-            .state_size = fl_size,
-            .init = wd_agg__init_zero,
-            .update = last_update,
-            .merge = wd_agg__merge_entry,
-            .finalize = fl_finalize},
-    .merge = last_merge,
-    .keeps_nulls = true,
-};
+static const wd_agg_def last_def =
+    WD_AGG_DEF("last_value", 1, 0,
+               "Value of the last row to arrive (NULL included); any type.",
+               last_resolve, fl_size, last_update, fl_finalize, last_merge, true);
 
 const wd_agg_def *const wd_agg__minmax[] = {&min_def, &max_def, &first_def, &last_def, NULL};

@@ -208,21 +208,9 @@ static void fin_var_pop(const wd_agg_spec *s, const uint8_t *st, wd_col *out, ui
     stats_out(st, out, row, a, false, false);
 }
 
-#define STATS_FN(NAME, RESOLVE, FINALIZE, DOC)                                                \
-    {                                                                                         \
-        .pub = {.name = NAME,                                                                 \
-                .min_args = 1,                                                                \
-                .max_args = 1,                                                                \
-                .flags = WD_AGG_RETRACT,                                                      \
-                .doc = DOC,                                                                   \
-                .resolve = RESOLVE,                                                           \
-                .state_size = stats_size,                                                     \
-                .init = wd_agg__init_zero,                                                    \
-                .update = stats_update,                                                       \
-                .merge = wd_agg__merge_entry,                                                 \
-                .finalize = FINALIZE},                                                        \
-        .merge = stats_merge,                                                                 \
-    }
+#define STATS_FN(NAME, RESOLVE, FINALIZE, DOC) \
+    WD_AGG_DEF(NAME, 1, WD_AGG_RETRACT, DOC, RESOLVE, stats_size, stats_update, FINALIZE, \
+               stats_merge, false)
 
 static const wd_agg_def stddev_def = STATS_FN(
     "stddev", stddev_resolve, fin_stddev_samp,

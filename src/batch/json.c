@@ -461,6 +461,22 @@ static size_t unescape(const char *s, size_t n, char *out)
     return (size_t)(o - out);
 }
 
+/* At '"' of an object key: the key (escapes resolved into the decoder's
+ * scratch buffer when it has any) in *key / *klen. */
+static int read_key(jctx *c, const char **key, size_t *klen)
+{
+    if (c->p >= c->end || *c->p != '"') return jsyntax(c, "expected a key");
+    bool esc;
+    int rc = scan_string(c, key, klen, &esc);
+    if (rc || !esc) return rc;
+    wd_buf *sb = &c->d->scratch;
+    wd_buf_reset(sb);
+    wd_buf_reserve(sb, *klen + 1);
+    *klen = unescape(*key, *klen, sb->data);
+    *key = sb->data;
+    return 0;
+}
+
 /* A scanned JSON number. */
 typedef struct jnum {
     const char *s, *e;  /* the token */
@@ -1139,18 +1155,9 @@ static int decode_object(jctx *c, jnode *nd, wd_col *cols, uint32_t pos)
     } else {
         for (;;) {
             skip_ws(c);
-            if (c->p >= c->end || *c->p != '"') return jsyntax(c, "expected a key");
             const char *key;
             size_t klen;
-            bool esc;
-            if ((rc = scan_string(c, &key, &klen, &esc))) return rc;
-            if (esc) {
-                wd_buf *sb = &c->d->scratch;
-                wd_buf_reset(sb);
-                wd_buf_reserve(sb, klen + 1);
-                klen = unescape(key, klen, sb->data);
-                key = sb->data;
-            }
+            if ((rc = read_key(c, &key, &klen))) return rc;
             int fi = lookup(nd, key, klen, expect);
             skip_ws(c);
             if (c->p >= c->end || *c->p != ':') return jsyntax(c, "expected ':'");
@@ -1488,18 +1495,9 @@ static int dbz_object(jctx *c, wd_batch *b, uint32_t row, dbz_rec *r, int depth)
     }
     for (;;) {
         skip_ws(c);
-        if (c->p >= c->end || *c->p != '"') return jsyntax(c, "expected a key");
         const char *key;
         size_t klen;
-        bool esc;
-        if ((rc = scan_string(c, &key, &klen, &esc))) return rc;
-        if (esc) {
-            wd_buf *sb = &c->d->scratch;
-            wd_buf_reset(sb);
-            wd_buf_reserve(sb, klen + 1);
-            klen = unescape(key, klen, sb->data);
-            key = sb->data;
-        }
+        if ((rc = read_key(c, &key, &klen))) return rc;
         skip_ws(c);
         if (c->p >= c->end || *c->p != ':') return jsyntax(c, "expected ':'");
         c->p++;
