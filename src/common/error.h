@@ -27,7 +27,8 @@
     X(INVALID, -12, "invalid argument")                                       \
     X(PLAN, -13, "planning error")                                            \
     X(STOPPED, -14, "stopped")                                                \
-    X(INTERNAL, -15, "internal error")
+    X(INTERNAL, -15, "internal error")                                        \
+    X(CORRUPT, -16, "corrupt state")
 
 enum {
 #define WD_ERR_ENUM(name, code, text) WD_E##name = (code),

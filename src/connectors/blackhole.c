@@ -23,7 +23,7 @@ static int bh_flush(wd_sink *sink, wd_error *err) { return 0; }
 
 static void bh_close(wd_sink *sink) { wd_free(sink); }
 
-static const wd_sink_vt bh_vt = {bh_write, bh_flush, bh_close};
+static const wd_sink_vt bh_vt = {.write = bh_write, .flush = bh_flush, .close = bh_close};
 
 uint64_t wd_blackhole_rows(const wd_sink *s)
 {

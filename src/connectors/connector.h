@@ -17,6 +17,9 @@
 #include "common/buf.h"
 #include "common/error.h"
 
+struct wd_snap_out;
+struct wd_snap_in;
+
 /* ---- options ----------------------------------------------------------- */
 
 typedef enum wd_opt_kind {
@@ -96,6 +99,16 @@ typedef struct wd_source_vt {
     int64_t (*watermark)(wd_source *s);
     /* Rows dropped under bad_data = 'drop'. */
     uint64_t (*dropped)(wd_source *s);
+    /*
+     * Checkpoints (state/snapshot.h): snapshot writes the position after
+     * the last row returned by next() (a WD_SNAP_GLOBAL table); restore,
+     * called after open and before next(), resumes from the positions the
+     * old subtasks recorded — at another parallelism too, so that every
+     * row is produced exactly once over all subtasks.  NULL: the source
+     * cannot rewind (a checkpointed job refuses it).
+     */
+    int (*snapshot)(wd_source *s, struct wd_snap_out *w, wd_error *err);
+    int (*restore)(wd_source *s, struct wd_snap_in *r, wd_error *err);
     void (*close)(wd_source *s);
 } wd_source_vt;
 
@@ -113,12 +126,27 @@ typedef struct wd_sink_spec {
     uint32_t subtask;
     uint32_t parallelism;
     bool updating;          /* rows carry retractions */
+    bool two_phase;         /* the job takes checkpoints: write each epoch's
+                               rows invisibly until commit (see snapshot) */
 } wd_sink_spec;
 
 typedef struct wd_sink_vt {
     int (*write)(wd_sink *s, const wd_batch *b, wd_error *err);
-    /* Make written rows durable/visible (end of input, periodic flush). */
+    /* Make written rows durable/visible (end of input, periodic flush).
+     * Not called on a checkpointed job's two-phase sinks: commit is. */
     int (*flush)(wd_sink *s, wd_error *err);
+    /*
+     * Two-phase commit under checkpoints (state/snapshot.h).  snapshot:
+     * close the rows written since the last checkpoint into pending,
+     * invisible output of epoch w->epoch and record it (WD_SNAP_GLOBAL);
+     * commit: make pending output of epochs ≤ epoch visible (idempotent);
+     * restore: after open, commit what the restored epoch recorded for this
+     * subtask's old index and discard anything written after it.  NULL
+     * snapshot: the sink is at-least-once (stdout, blackhole).
+     */
+    int (*snapshot)(wd_sink *s, struct wd_snap_out *w, wd_error *err);
+    int (*commit)(wd_sink *s, uint64_t epoch, wd_error *err);
+    int (*restore)(wd_sink *s, struct wd_snap_in *r, wd_error *err);
     void (*close)(wd_sink *s);
 } wd_sink_vt;
 

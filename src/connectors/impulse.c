@@ -217,7 +217,8 @@ static uint64_t imp_dropped(wd_source *src)
 
 static void imp_close(wd_source *src) { wd_free(src); }
 
-static const wd_source_vt imp_vt = {imp_next, imp_watermark, imp_dropped, imp_close};
+static const wd_source_vt imp_vt = {
+    .next = imp_next, .watermark = imp_watermark, .dropped = imp_dropped, .close = imp_close};
 
 static int imp_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
 {

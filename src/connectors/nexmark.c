@@ -802,7 +802,8 @@ static uint64_t nx_dropped(wd_source *src)
 
 static void nx_close(wd_source *src) { wd_free(src); }
 
-static const wd_source_vt nx_vt = {nx_next, nx_watermark, nx_dropped, nx_close};
+static const wd_source_vt nx_vt = {
+    .next = nx_next, .watermark = nx_watermark, .dropped = nx_dropped, .close = nx_close};
 
 /* Global event limit for cfg: event_count, runtime, and the int64 time range. */
 static uint64_t nx_end(const nx_gen *g, const nx_cfg *c)

@@ -282,7 +282,8 @@ static void sf_close(wd_source *src)
     wd_free(s);
 }
 
-static const wd_source_vt sf_source_vt = {sf_next, sf_watermark, sf_dropped, sf_close};
+static const wd_source_vt sf_source_vt = {
+    .next = sf_next, .watermark = sf_watermark, .dropped = sf_dropped, .close = sf_close};
 
 uint64_t wd_single_file_offset(const wd_source *s)
 {
@@ -456,7 +457,7 @@ static void sf_sink_close(wd_sink *sink)
     wd_free(s);
 }
 
-static const wd_sink_vt sf_sink_vt = {sf_write, sf_flush, sf_sink_close};
+static const wd_sink_vt sf_sink_vt = {.write = sf_write, .flush = sf_flush, .close = sf_sink_close};
 
 static int sf_open_sink(const wd_sink_spec *spec, wd_sink **out, wd_error *err)
 {

@@ -67,7 +67,7 @@ static void so_close(wd_sink *sink)
     wd_free(s);
 }
 
-static const wd_sink_vt so_vt = {so_write, so_flush, so_close};
+static const wd_sink_vt so_vt = {.write = so_write, .flush = so_flush, .close = so_close};
 
 int wd_stdout_sink_open(const wd_sink_spec *spec, wd_sink **out, wd_error *err)
 {

@@ -23,6 +23,8 @@
 #include "plan/graph.h"
 
 typedef struct wd_op wd_op;
+struct wd_snap_out;
+struct wd_snap_in;
 
 /*
  * A watermark value that means "this input has had no data for a while":
@@ -55,6 +57,18 @@ typedef struct wd_op_vt {
     int (*on_end)(wd_op *op, wd_error *err);
     /* Called periodically (~every 50 ms) on processing time.  NULL: none. */
     int (*on_tick)(wd_op *op, int64_t now_ns, wd_error *err);
+    /*
+     * Checkpoints (state/snapshot.h).  snapshot: write the operator's state
+     * as it is between two messages, when a barrier (or the end of input)
+     * passes; the runtime then forwards the barrier.  restore: after open,
+     * before any message, from the tables of the restored epoch (already
+     * filtered to this subtask's key range).  commit: the epoch is complete
+     * (every subtask's snapshot is durable): a two-phase sink makes that
+     * epoch's output visible.  NULL: stateless / nothing to commit.
+     */
+    int (*snapshot)(wd_op *op, struct wd_snap_out *w, wd_error *err);
+    int (*restore)(wd_op *op, struct wd_snap_in *r, wd_error *err);
+    int (*commit)(wd_op *op, uint64_t epoch, wd_error *err);
     void (*close)(wd_op *op);
 } wd_op_vt;
 
@@ -72,7 +86,9 @@ struct wd_op {
     wd_op *next;             /* next operator in the chain, or NULL */
     wd_op_out out;           /* used when next is NULL */
     void *state;             /* the operator's runtime state */
-    int64_t watermark;       /* last watermark seen (INT64_MIN at start) */
+    int64_t watermark;       /* last watermark seen (INT64_MIN at start;
+                                restored by the runtime before restore()) */
+    bool checkpointing;      /* the job takes checkpoints: sinks write two-phase */
     wd_op_metrics metrics;
 };
 

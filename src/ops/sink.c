@@ -1,7 +1,9 @@
 /*
  * sink.c — the operator at the end of every pipeline: hands batches to a
  * connector's sink (or to stdout for a bare SELECT) and flushes it when
- * the input ends.
+ * the input ends.  Under checkpoints it passes snapshot / commit / restore
+ * to sinks that write two-phase; the flush at the end of input is then
+ * left to the final checkpoint's commit.
  */
 #include "ops/op.h"
 
@@ -16,6 +18,7 @@ static int sink_open(wd_op *op, wd_error *err)
         .subtask = op->subtask,
         .parallelism = op->parallelism,
         .updating = n->updating,
+        .two_phase = op->checkpointing,
     };
     wd_sink *s = NULL;
     int rc = n->sink_conn ? n->sink_conn->open_sink(&spec, &s, err)
@@ -34,7 +37,26 @@ static int sink_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
 static int sink_end(wd_op *op, wd_error *err)
 {
     wd_sink *s = op->state;
+    if (op->checkpointing && s->vt->snapshot) return 0;
     return s->vt->flush(s, err);
+}
+
+static int sink_snapshot(wd_op *op, struct wd_snap_out *w, wd_error *err)
+{
+    wd_sink *s = op->state;
+    return s->vt->snapshot ? s->vt->snapshot(s, w, err) : s->vt->flush(s, err);
+}
+
+static int sink_commit(wd_op *op, uint64_t epoch, wd_error *err)
+{
+    wd_sink *s = op->state;
+    return s->vt->commit ? s->vt->commit(s, epoch, err) : 0;
+}
+
+static int sink_restore(wd_op *op, struct wd_snap_in *r, wd_error *err)
+{
+    wd_sink *s = op->state;
+    return s->vt->restore ? s->vt->restore(s, r, err) : 0;
 }
 
 static int sink_watermark(wd_op *op, int64_t wm, wd_error *err)
@@ -54,5 +76,8 @@ const wd_op_vt wd_op_sink_vt = {
     .on_batch = sink_batch,
     .on_watermark = sink_watermark,
     .on_end = sink_end,
+    .snapshot = sink_snapshot,
+    .restore = sink_restore,
+    .commit = sink_commit,
     .close = sink_close,
 };

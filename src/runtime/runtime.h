@@ -60,10 +60,14 @@ void wd_job_free(wd_job *j);
  */
 void wd_hash_rows(const wd_col *keys, uint32_t nkeys, uint32_t n, uint64_t *hashes);
 
-/* The subtask owning hash h among p: range partitioning of the hash space. */
+/*
+ * The subtask owning hash h among p: range partitioning of the high 32 bits
+ * of the hash space (the key hash snapshots record, state/snapshot.h, so
+ * restored keyed state lands where the shuffle sends its keys).
+ */
 static inline uint32_t wd_hash_partition(uint64_t h, uint32_t p)
 {
-    return (uint32_t)(((unsigned __int128)h * p) >> 64);
+    return (uint32_t)(((h >> 32) * p) >> 32);
 }
 
 #endif

@@ -101,7 +101,8 @@ static int64_t tsrc_wm(wd_source *s)
 static uint64_t tsrc_dropped(wd_source *s) { return 0; }
 static void tsrc_close(wd_source *s) { wd_free(s); }
 
-static const wd_source_vt tsrc_vt = {tsrc_next, tsrc_wm, tsrc_dropped, tsrc_close};
+static const wd_source_vt tsrc_vt = {
+    .next = tsrc_next, .watermark = tsrc_wm, .dropped = tsrc_dropped, .close = tsrc_close};
 
 static int tsrc_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
 {
