@@ -119,18 +119,10 @@ int wd_op_push_watermark(wd_op *op, int64_t wm, wd_error *err)
     return wd_op_emit_watermark(op, wm, err);
 }
 
-/*
- * Deliver checkpoint barrier epoch to op: vt->on_barrier snapshots and
- * forwards the barrier itself (wd_op_emit_barrier), like on_watermark;
- * without one the barrier is forwarded.
- */
+/* Deliver checkpoint barrier epoch to op: forwarded (the runtime has
+ * already snapshotted every operator of the chain, see snapshot in op.h). */
 int wd_op_push_barrier(wd_op *op, uint64_t epoch, wd_error *err)
 {
-    if (op->vt && op->vt->on_barrier) {
-        int rc = op->vt->on_barrier(op, epoch, err);
-        if (rc < 0) note_failure(op);
-        return rc;
-    }
     return wd_op_emit_barrier(op, epoch, err);
 }
 

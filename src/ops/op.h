@@ -3,7 +3,8 @@
  *
  * An operator is a table of functions (wd_op_vt) plus a runtime instance
  * (wd_op) created per subtask from the immutable plan node.  The runtime
- * calls on_batch / on_watermark / on_barrier / on_end; an operator passes
+ * calls on_batch / on_watermark / on_end (and snapshot / restore / commit
+ * for checkpoints); an operator passes
  * results on with wd_op_emit*, which calls the next operator of the chain
  * directly or hands the message to the chain's output router (queues to
  * downstream subtasks).  Sources are driven by the runtime through their
@@ -50,8 +51,6 @@ typedef struct wd_op_vt {
     int (*on_batch)(wd_op *op, uint32_t input, wd_batch *b, wd_error *err);
     /* The combined watermark (minimum over inputs) advanced to wm.  NULL: forward. */
     int (*on_watermark)(wd_op *op, int64_t wm, wd_error *err);
-    /* Checkpoint barrier: snapshot state, then forward.  NULL: forward. */
-    int (*on_barrier)(wd_op *op, uint64_t epoch, wd_error *err);
     /* Every input ended: flush what is pending (fire windows …), then the
      * runtime forwards the end.  NULL: nothing to flush. */
     int (*on_end)(wd_op *op, wd_error *err);
