@@ -2,8 +2,9 @@
 # Install what wadi's build and tests need, when missing:
 #  - Debian packages: as root this runs apt-get; otherwise it prints the
 #    command to run;
-#  - the differential tests' node modules (DuckDB, tests/diff): `npm ci`
-#    from tests/diff/package-lock.json.
+#  - the node modules of the differential tests (DuckDB, tests/diff) and of
+#    the S3 store test (s3rver, tests/s3): `npm ci` from each directory's
+#    package-lock.json.
 set -e
 cd "$(dirname "$0")/.."
 
@@ -29,11 +30,12 @@ apt_deps() {
     fi
 }
 
-# tests/diff/node_modules, from the lock file; again when the lock file has
-# changed since the last install.
-node_deps() {
-    dir=tests/diff
-    if [ -f "$dir/node_modules/@duckdb/node-api/package.json" ] &&
+# DIR/node_modules, from the lock file, when MODULE (a file under
+# node_modules) is missing; again when the lock file has changed since the
+# last install.
+node_deps() { # dir, module file
+    dir=$1
+    if [ -f "$dir/node_modules/$2" ] &&
        [ -f "$dir/node_modules/.package-lock.json" ] &&
        [ -z "$(find "$dir/package-lock.json" -newer "$dir/node_modules/.package-lock.json")" ]; then
         return 0
@@ -48,5 +50,6 @@ node_deps() {
 
 rc=0
 apt_deps || rc=1
-node_deps || rc=1
+node_deps tests/diff @duckdb/node-api/package.json || rc=1
+node_deps tests/s3 s3rver/package.json || rc=1
 exit $rc

@@ -13,10 +13,12 @@
  * retractable aggregate.  Merging two DISTINCT states unions the sets and
  * feeds the values new to the destination through update.  NULL values
  * are never put in a set (except for aggregates that keep NULLs, such as
- * array_agg, where NULL counts as one value).
+ * array_agg, where NULL counts as one value).  Checkpoints save a set as
+ * its live values with their counts (wd_agg__distinct_save).
  *
  * Exports: wd_agg_find, wd_agg_foreach, wd_agg_layout, wd_agg_apply and,
- * to src/agg, wd_agg__init_zero, wd_agg__merge_entry, wd_agg__type_error.
+ * to src/agg, wd_agg__init_zero, wd_agg__merge_entry, wd_agg__type_error,
+ * wd_agg__distinct_save, wd_agg__distinct_load.
  */
 #include "agg/agg_int.h"
 
@@ -206,7 +208,8 @@ static void distinct_filter(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, 
         dset_ent *x = dset_get(*dp, c->arena, e, (uint32_t)sz, h);
         bool pass;
         if (sgn > 0) {
-            pass = x->count++ == 0;
+            pass = x->count == 0;
+            wd_agg__add64(&x->count, 1);
         } else if (x->count > 0) {
             pass = --x->count == 0;
         } else {
@@ -241,7 +244,7 @@ static void merge_distinct(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, co
         const uint8_t *e = ss->bytes + y->off;
         dset_ent *x = dset_get(ds, c->arena, e, y->len, y->hash);
         bool fresh = x->count <= 0;
-        x->count += y->count;
+        wd_agg__add64(&x->count, y->count);
         if (!fresh) continue;
         wd_col_init(&one, t, 1, &tmp);
         wd_agg__dec(&one, 0, e, &tmp);
@@ -249,6 +252,44 @@ static void merge_distinct(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, co
         if (tmp.total > (1u << 20)) wd_arena_reset(&tmp);
     }
     wd_arena_free(&tmp);
+}
+
+/* Save the live values of DISTINCT state st: {u32 n; n × (int64 count; u32
+ * len; encoding)}. */
+void wd_agg__distinct_save(const wd_agg_spec *s, const uint8_t *st, wd_buf *b)
+{
+    const dset *d = *dset_ptr(s, (uint8_t *)(uintptr_t)st);
+    uint32_t n = 0;
+    if (d)
+        for (uint32_t i = 0; i < d->cap; i++) n += d->ents[i].len && d->ents[i].count > 0;
+    wd_snap_put_u32(b, n);
+    if (!n) return;
+    for (uint32_t i = 0; i < d->cap; i++) {
+        const dset_ent *x = &d->ents[i];
+        if (!x->len || x->count <= 0) continue;
+        wd_snap_put_i64(b, x->count);
+        wd_snap_put_bytes(b, d->bytes + x->off, x->len);
+    }
+}
+
+/* Read a set saved by wd_agg__distinct_save into st (set pointer NULL). */
+bool wd_agg__distinct_load(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *st, wd_rd *r)
+{
+    uint32_t n = wd_rd_u32(r);
+    if (r->bad) return false;
+    const wd_type *t = s->arg_type ? s->arg_type : WD_TYPE_NULL;
+    dset **dp = dset_ptr(s, st);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t cnt = wd_rd_i64(r);
+        uint32_t len;
+        const uint8_t *e = wd_rd_bytes(r, &len);
+        if (r->bad || cnt <= 0 || !len || wd_agg__enc_check(t, e, len) != len) return false;
+        if (!*dp) *dp = dset_new(c->arena);
+        dset_ent *x = dset_get(*dp, c->arena, e, len, wd_agg__hash_bytes(e, len));
+        if (x->count != 0) return false; /* the same value twice */
+        x->count = cnt;
+    }
+    return true;
 }
 
 /* pub.merge of every aggregate: DISTINCT union, or the aggregate's merge. */

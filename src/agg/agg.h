@@ -13,6 +13,11 @@
  * Aggregates with `retract` can also remove values: updating aggregates
  * use it for retractions, sliding (hop) windows to drop the pane leaving
  * the window in O(1) instead of re-merging every pane.
+ *
+ * Checkpoints: a state row can be saved into a snapshot record and loaded
+ * back (wd_agg_row_save / wd_agg_row_load), out-of-line state included;
+ * a group table gives each group's key hash (the bits shuffles partition
+ * by) and its key as bytes, and takes keys back from those bytes.
  */
 #ifndef WD_AGG_H
 #define WD_AGG_H
@@ -21,7 +26,9 @@
 #include <stdint.h>
 
 #include "batch/batch.h"
+#include "common/buf.h"
 #include "common/error.h"
+#include "state/snapshot.h"
 
 typedef struct wd_agg_fn wd_agg_fn;
 
@@ -106,6 +113,10 @@ void wd_agg_apply(const wd_agg_spec *specs, uint32_t nspecs, wd_agg_ctx *c, uint
 size_t wd_value_enc_size(const wd_col *c, uint32_t row);
 uint8_t *wd_value_encode(uint8_t *dst, const wd_col *c, uint32_t row);
 const uint8_t *wd_value_decode(wd_col *c, uint32_t row, const uint8_t *p, wd_arena *a);
+/* Bytes of the one value of type t encoded at p (at most n bytes), or 0
+ * when they are not a well-formed encoding of one: check restored bytes
+ * before decoding them. */
+size_t wd_value_check(const wd_type *t, const uint8_t *p, size_t n);
 
 /* ---- group table ---------------------------------------------------------- */
 
@@ -144,5 +155,69 @@ void wd_groups_keys(const wd_groups *g, const uint32_t *slots, uint32_t n, wd_co
 
 /* Bytes held (metrics, memory reports). */
 size_t wd_groups_bytes(const wd_groups *g);
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/*
+ * A fingerprint of a state layout: the aggregates (names, argument and
+ * result types, DISTINCT, offsets and sizes), the stride, the key types and
+ * the save format.  Snapshots record it and restore refuses state of
+ * another layout.  0 when some spec's function is not one of this
+ * module's (wd_agg_find): such states cannot be saved.
+ */
+uint64_t wd_agg_fingerprint(const wd_agg_spec *specs, uint32_t n, uint32_t stride,
+                            const wd_type *const *key_types, uint32_t nkeys);
+
+/*
+ * True when every state of a row is plain bytes (no DISTINCT set, no
+ * owned memory): the row's save format is then its first *bytes bytes
+ * as they are, which a caller may copy itself (a snapshot loop over many
+ * groups); wd_agg_row_save / wd_agg_row_load write and read the same.
+ */
+bool wd_agg_row_plain(const wd_agg_spec *specs, uint32_t n, uint32_t *bytes);
+
+/* Append the states of state row `row` (specs[0..n), laid out by
+ * wd_agg_layout) to b: plain states as their bytes, owned memory and
+ * DISTINCT sets as what they hold. */
+void wd_agg_row_save(const wd_agg_spec *specs, uint32_t n, const uint8_t *row, wd_buf *b);
+
+/*
+ * Read a row saved by wd_agg_row_save from r into `row` (initialised by
+ * the aggregates' init), allocating out-of-line state from c.  Returns
+ * false when the bytes do not decode; the row then holds initialised or
+ * loaded states only (never pointers from the record), so it may be
+ * destroyed as usual.
+ */
+bool wd_agg_row_load(const wd_agg_spec *specs, uint32_t n, uint8_t *row, wd_agg_ctx *c,
+                     wd_rd *r);
+
+/*
+ * The key hash of groups from .. from + n - 1 into out: the high 32 bits
+ * of the wd_hash_rows hash of their key columns, the hash shuffles route
+ * by (wd_hash_partition), so wd_khash_partition sends a group's record to
+ * the subtask that receives its key.  0 for the one group of a table
+ * without keys.
+ */
+void wd_groups_khash(const wd_groups *g, uint32_t from, uint32_t n, uint32_t *out);
+
+/* Group gid's key as bytes (the normalised encoding of its key tuple, which
+ * delimits itself): its size, and writing it at dst (returns the byte
+ * after it).  Nothing for a table without keys. */
+size_t wd_groups_key_size(const wd_groups *g, uint32_t gid);
+uint8_t *wd_groups_key_write(const wd_groups *g, uint32_t gid, uint8_t *dst);
+
+/* True when p[0..n) starts with a well-formed key of g's key types; *len
+ * gets its size (0 for a table without keys). */
+bool wd_groups_key_check(const wd_groups *g, const uint8_t *p, size_t n, size_t *len);
+
+/*
+ * Decode n keys (keys[i], each accepted by wd_groups_key_check) into key
+ * columns cols[0..nkeys) (initialised here, n rows, buffers in arena a)
+ * and their wd_hash_rows hashes into hashes[0..n), for wd_groups_lookup.
+ * Returns 0, or WD_ECORRUPT when some key's hash does not have khash[i]
+ * as its high half (0 without keys): the record is not what it claims.
+ */
+int wd_groups_decode_keys(const wd_groups *g, const uint8_t *const *keys, const uint32_t *khash,
+                          uint32_t n, wd_col *cols, uint64_t *hashes, wd_arena *a);
 
 #endif

@@ -44,18 +44,19 @@ static void count_update(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, uin
     int64_t d = sign < 0 ? -1 : 1;
     if (arg && arg->type->id == WD_T_NULL) return;
     if (!arg || !arg->valid) {
-        for (uint32_t i = 0; i < n; i++) *(int64_t *)WD_AGG_ST(base, stride, slots[i], off) += d;
+        for (uint32_t i = 0; i < n; i++)
+            wd_agg__add64((int64_t *)WD_AGG_ST(base, stride, slots[i], off), d);
         return;
     }
     const uint32_t cm = wd_agg__cmask(arg);
     const uint8_t *va = arg->valid;
     for (uint32_t i = 0; i < n; i++)
-        *(int64_t *)WD_AGG_ST(base, stride, slots[i], off) += va[rows[i] & cm] ? d : 0;
+        wd_agg__add64((int64_t *)WD_AGG_ST(base, stride, slots[i], off), va[rows[i] & cm] ? d : 0);
 }
 
 static void count_merge(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const uint8_t *src)
 {
-    *(int64_t *)dst += *(const int64_t *)src;
+    wd_agg__add64((int64_t *)dst, *(const int64_t *)src);
 }
 
 static void count_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, uint32_t row,
@@ -68,7 +69,8 @@ static void count_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out,
 static const wd_agg_def count_def =
     WD_AGG_DEF("count", 0, WD_AGG_RETRACT,
                "count(*): number of rows; count(x): number of non-NULL values of x. BIGINT.",
-               count_resolve, size8, count_update, count_finalize, count_merge, false);
+               count_resolve, size8, count_update, count_finalize, count_merge, false, NULL,
+               NULL);
 
 /* ---- sum / avg ------------------------------------------------------------------------ */
 
@@ -166,13 +168,13 @@ static inline void kadd(double *s, double *c, double x)
         const T *v = arg->data;                                                               \
         if (sign > 0)                                                                         \
             ROWS_LOOP({                                                                       \
-                wd_agg__st128(p, wd_agg__ld128(p) + (wd_i128)v[r]);                           \
-                *(int64_t *)(p + 16) += 1;                                                    \
+                wd_agg__st128(p, wd_agg__add128(wd_agg__ld128(p), (wd_i128)v[r]));            \
+                wd_agg__add64((int64_t *)(p + 16), 1);                                        \
             });                                                                               \
         else                                                                                  \
             ROWS_LOOP({                                                                       \
-                wd_agg__st128(p, wd_agg__ld128(p) - (wd_i128)v[r]);                           \
-                *(int64_t *)(p + 16) -= 1;                                                    \
+                wd_agg__st128(p, wd_agg__add128(wd_agg__ld128(p), -(wd_i128)v[r]));           \
+                wd_agg__add64((int64_t *)(p + 16), -1);                                       \
             });                                                                               \
     } while (0)
 
@@ -182,7 +184,7 @@ static inline void kadd(double *s, double *c, double x)
         double sg = sign > 0 ? 1.0 : -1.0;                                                    \
         ROWS_LOOP({                                                                           \
             kadd((double *)p, (double *)(p + 8), sg * (double)v[r]);                          \
-            *(int64_t *)(p + 16) += sign;                                                     \
+            wd_agg__add64((int64_t *)(p + 16), sign);                                         \
         });                                                                                   \
     } while (0)
 
@@ -201,8 +203,8 @@ static void sum_update(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, uint3
             const int64_t *v = arg->data;
             for (uint32_t i = 0; i < n; i++) {
                 uint8_t *p = WD_AGG_ST(base, stride, slots[i], off);
-                wd_agg__st128(p, wd_agg__ld128(p) + v[rows[i]]);
-                *(int64_t *)(p + 16) += 1;
+                wd_agg__st128(p, wd_agg__add128(wd_agg__ld128(p), v[rows[i]]));
+                wd_agg__add64((int64_t *)(p + 16), 1);
             }
             return;
         }
@@ -221,7 +223,7 @@ static void sum_update(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, uint3
             for (uint32_t i = 0; i < n; i++) {
                 uint8_t *p = WD_AGG_ST(base, stride, slots[i], off);
                 kadd((double *)p, (double *)(p + 8), sg * v[rows[i]]);
-                *(int64_t *)(p + 16) += sign;
+                wd_agg__add64((int64_t *)(p + 16), sign);
             }
             return;
         }
@@ -235,17 +237,18 @@ static void sum_update(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, uint3
                               : __builtin_sub_overflow(acc, x, &res);
             if (o) *(int64_t *)(p + 24) = 1;
             wd_agg__st128(p, res);
-            *(int64_t *)(p + 16) += sign;
+            wd_agg__add64((int64_t *)(p + 16), sign);
         });
         return;
     }
     case WD_T_INTERVAL: {
         const wd_interval *v = arg->data;
         ROWS_LOOP({
-            *(int64_t *)p += (int64_t)sign * v[r].months;
-            *(int64_t *)(p + 8) += (int64_t)sign * v[r].days;
-            wd_agg__st128(p + 16, wd_agg__ld128(p + 16) + (wd_i128)sign * v[r].nanos);
-            *(int64_t *)(p + 32) += sign;
+            wd_agg__add64((int64_t *)p, (int64_t)sign * v[r].months);
+            wd_agg__add64((int64_t *)(p + 8), (int64_t)sign * v[r].days);
+            wd_agg__st128(p + 16,
+                          wd_agg__add128(wd_agg__ld128(p + 16), (wd_i128)sign * v[r].nanos));
+            wd_agg__add64((int64_t *)(p + 32), sign);
         });
         return;
     }
@@ -257,28 +260,28 @@ static void sum_merge(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const u
 {
     switch (sum_kind(s->arg_type)) {
     case K_INT:
-        wd_agg__st128(dst, wd_agg__ld128(dst) + wd_agg__ld128(src));
-        *(int64_t *)(dst + 16) += *(const int64_t *)(src + 16);
+        wd_agg__st128(dst, wd_agg__add128(wd_agg__ld128(dst), wd_agg__ld128(src)));
+        wd_agg__add64((int64_t *)(dst + 16), *(const int64_t *)(src + 16));
         break;
     case K_FLT:
         kadd((double *)dst, (double *)(dst + 8), *(const double *)src);
         *(double *)(dst + 8) += *(const double *)(src + 8);
-        *(int64_t *)(dst + 16) += *(const int64_t *)(src + 16);
+        wd_agg__add64((int64_t *)(dst + 16), *(const int64_t *)(src + 16));
         break;
     case K_DEC: {
         wd_i128 r;
         if (__builtin_add_overflow(wd_agg__ld128(dst), wd_agg__ld128(src), &r))
             *(int64_t *)(dst + 24) = 1;
         wd_agg__st128(dst, r);
-        *(int64_t *)(dst + 16) += *(const int64_t *)(src + 16);
+        wd_agg__add64((int64_t *)(dst + 16), *(const int64_t *)(src + 16));
         *(int64_t *)(dst + 24) |= *(const int64_t *)(src + 24);
         break;
     }
     case K_IVL:
-        *(int64_t *)dst += *(const int64_t *)src;
-        *(int64_t *)(dst + 8) += *(const int64_t *)(src + 8);
-        wd_agg__st128(dst + 16, wd_agg__ld128(dst + 16) + wd_agg__ld128(src + 16));
-        *(int64_t *)(dst + 32) += *(const int64_t *)(src + 32);
+        wd_agg__add64((int64_t *)dst, *(const int64_t *)src);
+        wd_agg__add64((int64_t *)(dst + 8), *(const int64_t *)(src + 8));
+        wd_agg__st128(dst + 16, wd_agg__add128(wd_agg__ld128(dst + 16), wd_agg__ld128(src + 16)));
+        wd_agg__add64((int64_t *)(dst + 32), *(const int64_t *)(src + 32));
         break;
     default: break;
     }
@@ -382,7 +385,7 @@ static void avg_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, u
 
 #define SUM_FN(NAME, RESOLVE, FINALIZE, DOC) \
     WD_AGG_DEF(NAME, 1, WD_AGG_RETRACT, DOC, RESOLVE, sum_size, sum_update, FINALIZE, \
-               sum_merge, false)
+               sum_merge, false, NULL, NULL)
 
 static const wd_agg_def sum_def =
     SUM_FN("sum", sum_resolve, sum_finalize,
@@ -422,13 +425,13 @@ static void bool_update(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *base, uint
     const uint8_t *va = arg->valid;
     const uint8_t *v = arg->data;
     int64_t d = sign < 0 ? -1 : 1;
-    ROWS_LOOP({ *(int64_t *)(p + (v[r] ? 0 : 8)) += d; });
+    ROWS_LOOP({ wd_agg__add64((int64_t *)(p + (v[r] ? 0 : 8)), d); });
 }
 
 static void bool_merge(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const uint8_t *src)
 {
-    *(int64_t *)dst += *(const int64_t *)src;
-    *(int64_t *)(dst + 8) += *(const int64_t *)(src + 8);
+    wd_agg__add64((int64_t *)dst, *(const int64_t *)src);
+    wd_agg__add64((int64_t *)(dst + 8), *(const int64_t *)(src + 8));
 }
 
 static void bool_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, uint32_t row,
@@ -458,12 +461,14 @@ static void bool_or_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *ou
 static const wd_agg_def bool_and_def =
     WD_AGG_DEF("bool_and", 1, WD_AGG_RETRACT,
                "TRUE when every non-NULL value is TRUE (NULL when there are none).",
-               bool_and_resolve, size16, bool_update, bool_and_finalize, bool_merge, false);
+               bool_and_resolve, size16, bool_update, bool_and_finalize, bool_merge, false, NULL,
+               NULL);
 
 static const wd_agg_def bool_or_def =
     WD_AGG_DEF("bool_or", 1, WD_AGG_RETRACT,
                "TRUE when any non-NULL value is TRUE (NULL when there are none).",
-               bool_or_resolve, size16, bool_update, bool_or_finalize, bool_merge, false);
+               bool_or_resolve, size16, bool_update, bool_or_finalize, bool_merge, false, NULL,
+               NULL);
 
 /* ---- bit_and / bit_or: { uint64 acc; int64 n } ------------------------------------------ */
 
@@ -485,7 +490,8 @@ static const wd_type *bit_or_resolve(wd_arena *a, const wd_type *arg, wd_error *
         ROWS_LOOP({                                                                           \
             uint64_t x = (uint64_t)(int64_t)v[r];                                             \
             uint64_t *acc = (uint64_t *)p;                                                    \
-            *acc = (*(int64_t *)(p + 8))++ ? (*acc OP x) : x;                                 \
+            *acc = *(int64_t *)(p + 8) ? (*acc OP x) : x;                                     \
+            wd_agg__add64((int64_t *)(p + 8), 1);                                             \
         });                                                                                   \
     } while (0)
 
@@ -528,13 +534,13 @@ static void bit_and_merge(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, con
     if (!sn) return;
     uint64_t *acc = (uint64_t *)dst;
     *acc = *(int64_t *)(dst + 8) ? (*acc & *(const uint64_t *)src) : *(const uint64_t *)src;
-    *(int64_t *)(dst + 8) += sn;
+    wd_agg__add64((int64_t *)(dst + 8), sn);
 }
 
 static void bit_or_merge(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const uint8_t *src)
 {
     *(uint64_t *)dst |= *(const uint64_t *)src;
-    *(int64_t *)(dst + 8) += *(const int64_t *)(src + 8);
+    wd_agg__add64((int64_t *)(dst + 8), *(const int64_t *)(src + 8));
 }
 
 static void bit_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, uint32_t row,
@@ -560,12 +566,14 @@ static void bit_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, u
 static const wd_agg_def bit_and_def =
     WD_AGG_DEF("bit_and", 1, 0,
                "Bitwise AND of the non-NULL integer values (NULL when there are none).",
-               bit_and_resolve, size16, bit_and_update, bit_finalize, bit_and_merge, false);
+               bit_and_resolve, size16, bit_and_update, bit_finalize, bit_and_merge, false, NULL,
+               NULL);
 
 static const wd_agg_def bit_or_def =
     WD_AGG_DEF("bit_or", 1, 0,
                "Bitwise OR of the non-NULL integer values (NULL when there are none).",
-               bit_or_resolve, size16, bit_or_update, bit_finalize, bit_or_merge, false);
+               bit_or_resolve, size16, bit_or_update, bit_finalize, bit_or_merge, false, NULL,
+               NULL);
 
 const wd_agg_def *const wd_agg__basic[] = {&count_def,    &sum_def,     &avg_def,
                                            &mean_def,     &bool_and_def, &bool_or_def,

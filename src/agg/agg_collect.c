@@ -7,6 +7,7 @@
  * any element type works and the state row holds 24 bytes.  A long-lived
  * (updating) array_agg grows its arena: the old buffer is wasted on each
  * doubling unless it was the arena's last allocation.  Not retractable.
+ * Checkpoints save the count and the encoded elements (array_agg_save).
  *
  * approx_distinct(x): BIGINT estimate of the number of distinct non-NULL
  * values: HyperLogLog with precision 12 (4096 one-byte registers in the
@@ -92,10 +93,39 @@ static void array_agg_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *
     if (out->child->len < start + (uint32_t)k) out->child->len = start + (uint32_t)k;
 }
 
+/* Checkpoints: {int64 count; u32 len; the count encoded elements}. */
+static void array_agg_save(const wd_agg_spec *s, const uint8_t *st, wd_buf *b)
+{
+    const wd_agg_vbuf *v = (const wd_agg_vbuf *)st;
+    int64_t k = *(const int64_t *)(st + 16);
+    wd_snap_put_i64(b, k);
+    wd_snap_put_bytes(b, v->ptr, v->len);
+}
+
+static bool array_agg_load(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *st, wd_rd *r)
+{
+    int64_t k = wd_rd_i64(r);
+    uint32_t n;
+    const uint8_t *p = wd_rd_bytes(r, &n);
+    if (r->bad || k < 0 || (uint64_t)k > n) return false;
+    const wd_type *t = s->arg_type ? s->arg_type : WD_TYPE_NULL;
+    size_t off = 0;
+    for (int64_t e = 0; e < k; e++) {
+        size_t m = wd_agg__enc_check(t, p + off, n - off);
+        if (!m) return false;
+        off += m;
+    }
+    if (off != n) return false;
+    if (n) wd_agg__vbuf_set((wd_agg_vbuf *)st, c->arena, p, n);
+    *(int64_t *)(st + 16) = k;
+    return true;
+}
+
 static const wd_agg_def array_agg_def =
     WD_AGG_DEF("array_agg", 1, 0,
                "The values (NULLs included) as a list, in arrival order; NULL when no row.",
-               array_agg_resolve, array_agg_size, array_agg_update, array_agg_finalize, array_agg_merge, true);
+               array_agg_resolve, array_agg_size, array_agg_update, array_agg_finalize,
+               array_agg_merge, true, array_agg_save, array_agg_load);
 
 /* ---- approx_distinct: uint8 registers[4096] ------------------------------------------------- */
 
@@ -187,6 +217,7 @@ static void hll_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, u
 static const wd_agg_def approx_distinct_def =
     WD_AGG_DEF("approx_distinct", 1, 0,
                "Estimated number of distinct non-NULL values (HyperLogLog, 4096 registers, " "about 1.6% standard error). BIGINT.",
-               approx_distinct_resolve, hll_size, hll_update, hll_finalize, hll_merge, false);
+               approx_distinct_resolve, hll_size, hll_update, hll_finalize, hll_merge, false, NULL,
+               NULL);
 
 const wd_agg_def *const wd_agg__collect[] = {&array_agg_def, &approx_distinct_def, NULL};

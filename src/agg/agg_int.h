@@ -8,6 +8,12 @@
  * stride to 8 and callers allocate state rows from an arena or wd_malloc),
  * so states read values of up to 8 bytes through typed pointers; 16-byte
  * values (DECIMAL, INTERVAL, __int128 sums) go through memcpy.
+ *
+ * Checkpoints: a state that is plain bytes (counts, sums, HyperLogLog
+ * registers …) is saved as its bytes; one that owns memory (a text copy, an
+ * array_agg list, first/last_value's encoded value) has save / load hooks
+ * that write and read what it owns (agg.h, wd_agg_row_save).  DISTINCT
+ * sets are handled by agg.c for every aggregate.
  */
 #ifndef WD_AGG_INT_H
 #define WD_AGG_INT_H
@@ -18,6 +24,8 @@
 #include <string.h>
 
 #include "agg/agg.h"
+#include "common/buf.h"
+#include "state/snapshot.h"
 
 /* ---- aggregate definitions -------------------------------------------------- */
 
@@ -31,15 +39,27 @@ typedef struct wd_agg_def {
     wd_agg_fn pub;
     void (*merge)(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const uint8_t *src);
     bool keeps_nulls; /* update looks at NULL values (array_agg, first/last_value) */
+    /*
+     * Checkpoints, for states that own memory (NULL, NULL: the state is
+     * plain bytes and saved as they are).  save appends state st to b;
+     * load reads it back into st (initialised by init) from r, allocating
+     * what it owns from c, and returns false when the bytes do not decode
+     * (st is then left valid, as init or partly loaded, never pointing at
+     * freed or foreign memory).  Both see the aggregate's own state only,
+     * never a DISTINCT set.
+     */
+    void (*save)(const wd_agg_spec *s, const uint8_t *st, wd_buf *b);
+    bool (*load)(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *st, wd_rd *r);
 } wd_agg_def;
 
 /*
  * The definition of an aggregate of one argument (count: MIN_ARGS 0): every
  * aggregate shares init (zeroed state) and the public merge entry (which
- * handles DISTINCT before calling MERGE).  KEEPS_NULLS: see wd_agg_def.
+ * handles DISTINCT before calling MERGE).  KEEPS_NULLS, SAVE and LOAD: see
+ * wd_agg_def (SAVE and LOAD are NULL for plain-bytes states).
  */
 #define WD_AGG_DEF(NAME, MIN_ARGS, FLAGS, DOC, RESOLVE, SIZE, UPDATE, FINALIZE, MERGE,        \
-                   KEEPS_NULLS)                                                              \
+                   KEEPS_NULLS, SAVE, LOAD)                                                  \
     {                                                                                        \
         .pub = {.name = NAME,                                                                \
                 .min_args = MIN_ARGS,                                                        \
@@ -52,7 +72,7 @@ typedef struct wd_agg_def {
                 .update = UPDATE,                                                            \
                 .merge = wd_agg__merge_entry,                                                \
                 .finalize = FINALIZE},                                                       \
-        .merge = MERGE, .keeps_nulls = KEEPS_NULLS,                                          \
+        .merge = MERGE, .keeps_nulls = KEEPS_NULLS, .save = SAVE, .load = LOAD,              \
     }
 
 static inline const wd_agg_def *wd_agg__def(const wd_agg_spec *s)
@@ -64,6 +84,12 @@ static inline const wd_agg_def *wd_agg__def(const wd_agg_spec *s)
  * as all-zero) and pub.merge (see wd_agg_def). */
 void wd_agg__init_zero(const wd_agg_spec *s, uint8_t *st, uint32_t stride, uint32_t n);
 void wd_agg__merge_entry(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const uint8_t *src);
+
+/* Checkpoints of DISTINCT sets (agg.c): append the set of DISTINCT state st
+ * (its live values and their counts) to b; read one back into st (whose
+ * set pointer is NULL), allocating from c — false when it does not decode. */
+void wd_agg__distinct_save(const wd_agg_spec *s, const uint8_t *st, wd_buf *b);
+bool wd_agg__distinct_load(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *st, wd_rd *r);
 
 /* The aggregates of each file, NULL-terminated lists. */
 extern const wd_agg_def *const wd_agg__basic[];   /* agg_basic.c */
@@ -86,6 +112,22 @@ static inline wd_i128 wd_agg__ld128(const void *p)
     return v;
 }
 static inline void wd_agg__st128(void *p, wd_i128 v) { memcpy(p, &v, sizeof v); }
+
+/*
+ * Wrapping arithmetic for counters and integer sums in states: two's
+ * complement, the same instructions as + but never undefined.  A state
+ * restored from a checkpoint holds whatever bytes the snapshot had, and
+ * updating or merging even a corrupt one must not be undefined behaviour;
+ * no real stream comes near the wrap.
+ */
+static inline void wd_agg__add64(int64_t *p, int64_t d)
+{
+    *p = (int64_t)((uint64_t)*p + (uint64_t)d);
+}
+static inline wd_i128 wd_agg__add128(wd_i128 a, wd_i128 b)
+{
+    return (wd_i128)((unsigned __int128)a + (unsigned __int128)b);
+}
 
 /* Mask applied to row numbers: 0 for constant columns (every row reads
  * physical index 0), all ones otherwise. */
@@ -153,6 +195,14 @@ uint8_t *wd_agg__enc_write(uint8_t *dst, const wd_col *c, uint32_t row);
  * Returns the byte after the value.
  */
 const uint8_t *wd_agg__dec(wd_col *c, uint32_t row, const uint8_t *p, wd_arena *a);
+
+/*
+ * Bytes of the one value of type t encoded at p (at most n bytes), or 0
+ * when p[0..n) does not start with a well-formed, normalised encoding of
+ * such a value (what wd_agg__enc_write writes): for checking restored
+ * bytes before wd_agg__dec reads them.
+ */
+size_t wd_agg__enc_check(const wd_type *t, const uint8_t *p, size_t n);
 
 /* Hash of encoded bytes, and of the value at logical row of c (stable,
  * fixed seed; equal values hash equal). */

@@ -14,6 +14,9 @@
  * encoded in a reusable ctx-arena buffer.  merge(dst, src) takes src as
  * the later part of the stream.  Not retractable.
  *
+ * Checkpoints: states holding text or encoded values save and load what
+ * they point at (mm_save / fl_save); the others are plain bytes.
+ *
  * Exports (to agg.c): wd_agg__minmax.
  */
 #include "agg/agg_int.h"
@@ -309,15 +312,49 @@ static void mm_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, ui
     }
 }
 
+/* Checkpoints: TEXT / BYTEA states are saved as {int64 has; u32 len; bytes}
+ * (the copy lives in the ctx arena), every other kind as its state bytes. */
+static void mm_save(const wd_agg_spec *s, const uint8_t *st, wd_buf *b)
+{
+    if (mm_kind(s->arg_type) != MK_STR) {
+        wd_buf_put(b, st, mm_size(s->arg_type));
+        return;
+    }
+    const wd_agg_vbuf *v = (const wd_agg_vbuf *)st;
+    int64_t has = *(const int64_t *)(st + 16) ? 1 : 0;
+    wd_snap_put_i64(b, has);
+    if (has) wd_snap_put_bytes(b, v->ptr, v->len);
+}
+
+static bool mm_load(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *st, wd_rd *r)
+{
+    if (mm_kind(s->arg_type) != MK_STR) {
+        uint32_t n = mm_size(s->arg_type);
+        const void *p = wd_rd_take(r, n);
+        if (!p) return false;
+        memcpy(st, p, n);
+        return true;
+    }
+    int64_t has = wd_rd_i64(r);
+    if (r->bad || (has != 0 && has != 1)) return false;
+    if (!has) return true;
+    uint32_t n;
+    const void *p = wd_rd_bytes(r, &n);
+    if (r->bad) return false;
+    wd_agg__vbuf_set((wd_agg_vbuf *)st, c->arena, p, n);
+    *(int64_t *)(st + 16) = 1;
+    return true;
+}
+
 static const wd_agg_def min_def =
     WD_AGG_DEF("min", 1, 0,
                "Smallest non-NULL value (NULL when there are none); same type as the " "argument.",
-               min_resolve, mm_size, min_update, mm_finalize, min_merge, false);
+               min_resolve, mm_size, min_update, mm_finalize, min_merge, false, mm_save, mm_load);
 
 static const wd_agg_def max_def =
     WD_AGG_DEF("max", 1, 0,
                "Largest non-NULL value (NULL when there are none); same type as the " "argument.",
-               max_resolve, mm_size, max_update, mm_finalize, max_merge, false);
+               max_resolve, mm_size, max_update, mm_finalize, max_merge, false, mm_save, mm_load);
 
 /* ---- first_value / last_value -------------------------------------------------------------- */
 
@@ -447,14 +484,53 @@ static void fl_finalize(const wd_agg_spec *s, const uint8_t *st, wd_col *out, ui
     wd_agg__dec(out, row, b->ptr, a);
 }
 
+/* Checkpoints: inline types as the state bytes; the others as {u8 set;
+ * u8 null; the encoded value (u32 len; bytes) when set and not NULL}. */
+static void fl_save(const wd_agg_spec *s, const uint8_t *st, wd_buf *b)
+{
+    if (fl_inline(s->arg_type)) {
+        wd_buf_put(b, st, 24);
+        return;
+    }
+    wd_snap_put_u8(b, st[0] ? 1 : 0);
+    wd_snap_put_u8(b, st[1] ? 1 : 0);
+    if (st[0] && !st[1]) {
+        const wd_agg_vbuf *v = (const wd_agg_vbuf *)(st + 8);
+        wd_snap_put_bytes(b, v->ptr, v->len);
+    }
+}
+
+static bool fl_load(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *st, wd_rd *r)
+{
+    if (fl_inline(s->arg_type)) {
+        const uint8_t *p = wd_rd_take(r, 24);
+        if (!p || p[0] > 1 || p[1] > 1) return false;
+        memcpy(st, p, 24);
+        return true;
+    }
+    uint8_t set = wd_rd_u8(r), null = wd_rd_u8(r);
+    if (r->bad || set > 1 || null > 1) return false;
+    if (set && !null) {
+        uint32_t n;
+        const uint8_t *p = wd_rd_bytes(r, &n);
+        const wd_type *t = s->arg_type ? s->arg_type : WD_TYPE_NULL;
+        if (r->bad || wd_agg__enc_check(t, p, n) != n) return false;
+        wd_agg__vbuf_set((wd_agg_vbuf *)(st + 8), c->arena, p, n);
+    }
+    st[0] = set;
+    st[1] = null;
+    return true;
+}
+
 static const wd_agg_def first_def =
     WD_AGG_DEF("first_value", 1, 0,
                "Value of the first row to arrive (NULL included); any type.",
-               first_resolve, fl_size, first_update, fl_finalize, first_merge, true);
+               first_resolve, fl_size, first_update, fl_finalize, first_merge, true, fl_save,
+               fl_load);
 
 static const wd_agg_def last_def =
     WD_AGG_DEF("last_value", 1, 0,
                "Value of the last row to arrive (NULL included); any type.",
-               last_resolve, fl_size, last_update, fl_finalize, last_merge, true);
+               last_resolve, fl_size, last_update, fl_finalize, last_merge, true, fl_save, fl_load);
 
 const wd_agg_def *const wd_agg__minmax[] = {&min_def, &max_def, &first_def, &last_def, NULL};

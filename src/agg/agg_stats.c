@@ -77,7 +77,7 @@ static inline void w_add(wstate *w, double x)
         memset(w, 0, sizeof *w);
         w->k = isfinite(x) ? x : 0;
     }
-    w->n++;
+    wd_agg__add64(&w->n, 1);
     w_acc(w, x, 1.0);
 }
 
@@ -87,7 +87,7 @@ static inline void w_remove(wstate *w, double x)
         memset(w, 0, sizeof *w);
         return;
     }
-    w->n--;
+    wd_agg__add64(&w->n, -1);
     w_acc(w, x, -1.0);
 }
 
@@ -165,7 +165,7 @@ static void stats_merge(const wd_agg_spec *s, wd_agg_ctx *c, uint8_t *dst, const
     kadd(&a->s2, &a->c2, b2);
     kadd(&a->s2, &a->c2, 2 * delta * b1);
     kadd(&a->s2, &a->c2, nb * delta * delta);
-    a->n += b->n;
+    wd_agg__add64(&a->n, b->n);
 }
 
 static void stats_out(const uint8_t *st, wd_col *out, uint32_t row, wd_arena *a, bool samp,
@@ -210,7 +210,7 @@ static void fin_var_pop(const wd_agg_spec *s, const uint8_t *st, wd_col *out, ui
 
 #define STATS_FN(NAME, RESOLVE, FINALIZE, DOC) \
     WD_AGG_DEF(NAME, 1, WD_AGG_RETRACT, DOC, RESOLVE, stats_size, stats_update, FINALIZE, \
-               stats_merge, false)
+               stats_merge, false, NULL, NULL)
 
 static const wd_agg_def stddev_def = STATS_FN(
     "stddev", stddev_resolve, fin_stddev_samp,

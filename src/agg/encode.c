@@ -5,9 +5,10 @@
  * agg_int.h.
  *
  * Exports (private to src/agg): wd_agg__enc_size, wd_agg__enc_write,
- * wd_agg__dec, wd_agg__hash_bytes, wd_agg__hash_value, wd_agg__pow10,
+ * wd_agg__dec, wd_agg__enc_check, wd_agg__hash_bytes, wd_agg__hash_value, wd_agg__pow10,
  * wd_agg__dec_to_double, wd_agg__alloc, wd_agg__realloc, wd_agg__malloc,
- * wd_agg__grow, wd_agg__vbuf_set.
+ * wd_agg__grow, wd_agg__vbuf_set; (agg.h) wd_value_enc_size, wd_value_encode,
+ * wd_value_decode, wd_value_check.
  */
 #include "agg/agg_int.h"
 
@@ -270,6 +271,83 @@ const uint8_t *wd_agg__dec(wd_col *c, uint32_t row, const uint8_t *p, wd_arena *
     return p;
 }
 
+/* The bytes of v as norm_f64 / norm_f32 leave them: false for -0.0 and for
+ * any NaN but the one NaN. */
+static bool f64_normal(const uint8_t *p)
+{
+    double d, n;
+    memcpy(&d, p, 8);
+    n = norm_f64(d);
+    return memcmp(&n, p, 8) == 0;
+}
+
+static bool f32_normal(const uint8_t *p)
+{
+    float f, n;
+    memcpy(&f, p, 4);
+    n = norm_f32(f);
+    return memcmp(&n, p, 4) == 0;
+}
+
+/* Bytes of one well-formed value of type t at p[0..n), or 0 (see agg_int.h).
+ * Recursion follows the type, whose depth is fixed by the plan. */
+size_t wd_agg__enc_check(const wd_type *t, const uint8_t *p, size_t n)
+{
+    if (n < 1) return 0;
+    if (p[0] == 0) return 1;
+    if (p[0] != 1) return 0;
+    size_t w;
+    switch (t->id) {
+    case WD_T_BOOL: return n >= 2 && p[1] <= 1 ? 2 : 0;
+    case WD_T_INT16:
+    case WD_T_UINT16: w = 2; break;
+    case WD_T_INT32:
+    case WD_T_UINT32:
+    case WD_T_DATE: w = 4; break;
+    case WD_T_INT64:
+    case WD_T_UINT64:
+    case WD_T_TIMESTAMP: w = 8; break;
+    case WD_T_FLOAT32: return n >= 5 && f32_normal(p + 1) ? 5 : 0;
+    case WD_T_FLOAT64: return n >= 9 && f64_normal(p + 1) ? 9 : 0;
+    case WD_T_DECIMAL:
+    case WD_T_INTERVAL: w = 16; break;
+    case WD_T_TEXT:
+    case WD_T_BYTES:
+    case WD_T_JSON: {
+        uint32_t len;
+        if (n < 5) return 0;
+        memcpy(&len, p + 1, 4);
+        return n - 5 >= len ? 5 + (size_t)len : 0;
+    }
+    case WD_T_STRUCT: {
+        size_t k = 1;
+        for (uint32_t f = 0; f < t->nfields; f++) {
+            size_t c = wd_agg__enc_check(t->fields[f].type, p + k, n - k);
+            if (!c) return 0;
+            k += c;
+        }
+        return k;
+    }
+    case WD_T_LIST: {
+        uint32_t cnt;
+        if (n < 5 || !t->elem) return 0;
+        memcpy(&cnt, p + 1, 4);
+        size_t k = 5;
+        /* each element takes at least one byte: the loop ends within n */
+        for (uint32_t e = 0; e < cnt; e++) {
+            size_t c = wd_agg__enc_check(t->elem, p + k, n - k);
+            if (!c) return 0;
+            k += c;
+        }
+        return k;
+    }
+    case WD_T_NULL:
+    case WD_T__COUNT:
+    default: return 0;
+    }
+    return n - 1 >= w ? 1 + w : 0;
+}
+
 /* ---- hashing -------------------------------------------------------------------------- */
 
 /* xxHash3 (fixed seed) of p[0..n). */
@@ -327,4 +405,9 @@ uint8_t *wd_value_encode(uint8_t *dst, const wd_col *c, uint32_t row)
 const uint8_t *wd_value_decode(wd_col *c, uint32_t row, const uint8_t *p, wd_arena *a)
 {
     return wd_agg__dec(c, row, p, a);
+}
+
+size_t wd_value_check(const wd_type *t, const uint8_t *p, size_t n)
+{
+    return wd_agg__enc_check(t, p, n);
 }

@@ -20,8 +20,18 @@
  * Memory: everything through wd_malloc (amortised doubling); nothing per
  * row.  wd_groups_clear keeps every buffer.
  *
+ * Checkpoints: a group's key hash is the high half of the hash the table
+ * probes with — wd_hash_rows of the key columns, which is what shuffles
+ * route by — kept per group in generic mode and recomputed from the value
+ * in integer mode (integers hash by value whatever their width, so an
+ * INT64 column of the values hashes the same).  Saved keys are the
+ * normalised encoding of the key tuple (integer keys encoded in their own
+ * width); they come back through decoding and an ordinary lookup.
+ *
  * Exports: wd_groups_new, wd_groups_free, wd_groups_clear,
- * wd_groups_lookup, wd_groups_count, wd_groups_keys, wd_groups_bytes.
+ * wd_groups_lookup, wd_groups_count, wd_groups_keys, wd_groups_bytes,
+ * wd_groups_khash, wd_groups_key_size, wd_groups_key_write,
+ * wd_groups_key_check, wd_groups_decode_keys.
  */
 #include "agg/agg_int.h"
 
@@ -48,6 +58,7 @@ struct wd_groups {
     uint32_t nkeys;
     int mode;
     const wd_type **types;
+    uint32_t kw;        /* MODE_INT: bytes of a saved non-NULL key */
     uint32_t count;     /* groups */
     uint32_t gcap;      /* capacity of the per-group arrays */
     uint32_t bits;      /* log2 of the slot count (0: no slots yet) */
@@ -93,6 +104,8 @@ wd_groups *wd_groups_new(const wd_type *const *key_types, uint32_t nkeys)
         g->mode = MODE_INT;
     else
         g->mode = MODE_GENERIC;
+    if (g->mode == MODE_INT)
+        g->kw = 1 + (uint32_t)(g->types[0]->id == WD_T_BOOL ? 1 : wd_type_width(g->types[0]->id));
     return g;
 }
 
@@ -428,4 +441,117 @@ void wd_groups_keys(const wd_groups *g, const uint32_t *slots, uint32_t n, wd_co
         const uint8_t *p = g->keys.p + g->koff[gid];
         for (uint32_t k = 0; k < g->nkeys; k++) p = wd_agg__dec(&cols[k], cols[k].len, p, a);
     }
+}
+
+/* ---- checkpoints -------------------------------------------------------------------- */
+
+/* Key hashes of groups from .. from + n - 1 (see agg.h). */
+void wd_groups_khash(const wd_groups *g, uint32_t from, uint32_t n, uint32_t *out)
+{
+    if (n == 0) return;
+    if (WD_UNLIKELY((uint64_t)from + n > g->count))
+        wd_panic("wd_groups_khash: groups %u+%u of %u", from, n, g->count);
+    if (g->mode == MODE_NONE) {
+        memset(out, 0, sizeof *out * n);
+        return;
+    }
+    if (g->mode == MODE_GENERIC) {
+        memcpy(out, g->ghi + from, sizeof *out * n);
+        return;
+    }
+    enum { CH = 256 };
+    uint64_t h[CH];
+    for (uint32_t off = 0; off < n; off += CH) {
+        uint32_t m = n - off < CH ? n - off : CH;
+        wd_col c = {.type = WD_TYPE_INT64, .len = m, .data = (void *)(g->gval + from + off)};
+        wd_hash_rows(&c, 1, m, h);
+        for (uint32_t i = 0; i < m; i++) out[off + i] = (uint32_t)(h[i] >> 32);
+    }
+    uint32_t ng = g->null_gid1;
+    if (ng && ng - 1 >= from && ng - 1 < from + n) {
+        int64_t zero = 0;
+        uint8_t invalid = 0;
+        wd_col c = {.type = WD_TYPE_INT64, .len = 1, .valid = &invalid, .data = &zero};
+        wd_hash_rows(&c, 1, 1, h);
+        out[ng - 1 - from] = (uint32_t)(h[0] >> 32);
+    }
+}
+
+/* Bytes of group gid's saved key. */
+size_t wd_groups_key_size(const wd_groups *g, uint32_t gid)
+{
+    switch (g->mode) {
+    case MODE_NONE: return 0;
+    case MODE_INT: return gid + 1 == g->null_gid1 ? 1 : g->kw;
+    default: return (size_t)(g->koff[gid + 1] - g->koff[gid]);
+    }
+}
+
+/* Write group gid's saved key at dst; returns the byte after it. */
+uint8_t *wd_groups_key_write(const wd_groups *g, uint32_t gid, uint8_t *dst)
+{
+    if (g->mode == MODE_NONE) return dst;
+    if (g->mode == MODE_GENERIC) {
+        size_t n = (size_t)(g->koff[gid + 1] - g->koff[gid]);
+        memcpy(dst, g->keys.p + g->koff[gid], n);
+        return dst + n;
+    }
+    if (gid + 1 == g->null_gid1) {
+        *dst = 0;
+        return dst + 1;
+    }
+    *dst++ = 1;
+    int64_t v = g->gval[gid];
+    switch (g->types[0]->id) {
+    case WD_T_BOOL: *dst = v ? 1 : 0; return dst + 1;
+    case WD_T_INT16:
+    case WD_T_UINT16: {
+        uint16_t x = (uint16_t)v;
+        memcpy(dst, &x, 2);
+        return dst + 2;
+    }
+    case WD_T_INT32:
+    case WD_T_UINT32:
+    case WD_T_DATE: {
+        uint32_t x = (uint32_t)v;
+        memcpy(dst, &x, 4);
+        return dst + 4;
+    }
+    default: memcpy(dst, &v, 8); return dst + 8;
+    }
+}
+
+/* Whether p[0..n) starts with a well-formed key; *len its size. */
+bool wd_groups_key_check(const wd_groups *g, const uint8_t *p, size_t n, size_t *len)
+{
+    size_t k = 0;
+    for (uint32_t i = 0; i < g->nkeys; i++) {
+        size_t c = wd_agg__enc_check(g->types[i], p + k, n - k);
+        if (!c) return false;
+        k += c;
+    }
+    *len = k;
+    return true;
+}
+
+/* Decode saved keys into columns and hashes, checking their key hashes. */
+int wd_groups_decode_keys(const wd_groups *g, const uint8_t *const *keys, const uint32_t *khash,
+                          uint32_t n, wd_col *cols, uint64_t *hashes, wd_arena *a)
+{
+    if (g->nkeys == 0) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (khash[i] != 0) return WD_ECORRUPT;
+            hashes[i] = 0;
+        }
+        return 0;
+    }
+    for (uint32_t k = 0; k < g->nkeys; k++) wd_col_init(&cols[k], g->types[k], n, a);
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p = keys[i];
+        for (uint32_t k = 0; k < g->nkeys; k++) p = wd_agg__dec(&cols[k], i, p, a);
+    }
+    wd_hash_rows(cols, g->nkeys, n, hashes);
+    for (uint32_t i = 0; i < n; i++)
+        if ((uint32_t)(hashes[i] >> 32) != khash[i]) return WD_ECORRUPT;
+    return 0;
 }

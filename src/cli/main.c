@@ -13,13 +13,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
 #include "connectors/connector.h"
 #include "expr/func.h"
 #include "plan/plan.h"
 #include "runtime/runtime.h"
+#include "state/store.h"
 
 #define WADI_VERSION "0.1.0"
 
@@ -29,7 +34,7 @@ static void usage(FILE *f)
             "usage: wadi <command> [options]\n"
             "\n"
             "commands:\n"
-            "  run [-p N] [--explain] FILE.sql|-   run a pipeline in this process; a bare\n"
+            "  run [-p N] [-s STATE] FILE.sql|-    run a pipeline in this process; a bare\n"
             "                                      SELECT prints JSON lines to stdout\n"
             "  functions                           print the function reference (Markdown)\n"
             "  connectors                          print the connector reference (Markdown)\n"
@@ -38,7 +43,15 @@ static void usage(FILE *f)
             "run options:\n"
             "  -p, --parallelism N   subtasks per operator (default 1)\n"
             "  --explain             print the dataflow graph and exit\n"
-            "  --batch-rows N        rows per source batch (default 1024)\n");
+            "  --batch-rows N        rows per source batch (default 1024)\n"
+            "  -s, --state-dir URL   take checkpoints in URL (a directory or\n"
+            "                        s3://bucket/prefix) and resume from the last one;\n"
+            "                        SIGINT/SIGTERM then stop after a final checkpoint\n"
+            "  --checkpoint-interval DURATION\n"
+            "                        time between checkpoints (default 10s)\n"
+            "  --checkpoint-keep N   complete checkpoints to keep (default 3)\n"
+            "  --force               discard state written by a different query\n"
+            "  -v, --verbose         log every checkpoint\n");
 }
 
 static int read_all(const char *path, wd_buf *out)
@@ -64,12 +77,17 @@ static void print_error(const wd_error *err, const char *file, const char *text)
     wd_buf_free(&b);
 }
 
-/* Signals are taken by one thread that cancels the job. */
+/* Signals are taken by one thread that stops the job: after a final
+ * checkpoint when the job takes checkpoints, else at once. */
 typedef struct sigctx {
     wd_job *job;
     sigset_t set;
     volatile int stopped;
+    int stop_rc;
+    wd_error stop_err;
 } sigctx;
+
+#define STOP_TIMEOUT_NS (120 * 1000000000LL)
 
 static void *signal_thread(void *arg)
 {
@@ -77,9 +95,18 @@ static void *signal_thread(void *arg)
     int sig;
     if (sigwait(&sc->set, &sig) == 0 && sig != SIGUSR1) {
         sc->stopped = 1;
-        wd_job_cancel(sc->job);
+        sc->stop_rc = wd_job_stop_checkpoint(sc->job, STOP_TIMEOUT_NS, &sc->stop_err);
     }
     return NULL;
+}
+
+/* The query's fingerprint: SHA-256 of its text, in hex. */
+static void fingerprint(const wd_buf *sql, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(sql->data, sql->len, md, &n, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -88,15 +115,21 @@ static int cmd_run(int argc, char **argv)
         {"parallelism", required_argument, NULL, 'p'},
         {"explain", no_argument, NULL, 'e'},
         {"batch-rows", required_argument, NULL, 'b'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"checkpoint-interval", required_argument, NULL, 'i'},
+        {"checkpoint-keep", required_argument, NULL, 'k'},
+        {"force", no_argument, NULL, 'f'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     wd_plan_opts popts = {.parallelism = 1};
     wd_job_opts jopts = {0};
     bool explain = false;
+    const char *state_url = NULL;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "p:s:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'p': {
             char *end;
@@ -118,6 +151,32 @@ static int cmd_run(int argc, char **argv)
             jopts.batch_rows = (uint32_t)r;
             break;
         }
+        case 's': state_url = optarg; break;
+        case 'i': {
+            wd_interval iv;
+            if (wd_interval_parse(optarg, strlen(optarg), "s", &iv) < 0 || iv.months || iv.days ||
+                iv.nanos < WD_NS_PER_MS) {
+                fprintf(stderr,
+                        "wadi run: --checkpoint-interval takes a duration such as 10s or "
+                        "500ms, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            jopts.checkpoint_interval_ns = iv.nanos;
+            break;
+        }
+        case 'k': {
+            char *end;
+            long k = strtol(optarg, &end, 10);
+            if (*end || k < 1 || k > 1000) {
+                fprintf(stderr, "wadi run: --checkpoint-keep takes a number from 1 to 1000\n");
+                return 2;
+            }
+            jopts.checkpoint_keep = (uint32_t)k;
+            break;
+        }
+        case 'f': jopts.force = true; break;
+        case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
         case 'e': explain = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -162,6 +221,21 @@ static int cmd_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    wd_store *store = NULL;
+    char query_fp[65];
+    if (state_url) {
+        rc = wd_store_open(state_url, &store, &err);
+        if (rc < 0) {
+            fprintf(stderr, "wadi: error: %s\n", err.msg);
+            wd_graph_free(g);
+            wd_buf_free(&sql);
+            return 1;
+        }
+        fingerprint(&sql, query_fp);
+        jopts.store = store;
+        jopts.query = query_fp;
+    }
+
     wd_job *job = NULL;
     rc = wd_job_start(g, &jopts, &job, &err);
     if (rc == 0) {
@@ -181,8 +255,12 @@ static int cmd_run(int argc, char **argv)
                     (unsigned long long)stats.late_rows_dropped, stats.late_rows_dropped == 1 ? "" : "s");
         wd_job_free(job);
     }
+    wd_store_close(store);
     int code = 0;
-    if (rc < 0) {
+    if (sc.stopped && sc.stop_rc < 0) {
+        fprintf(stderr, "wadi: error: %s\n", sc.stop_err.msg);
+        code = 1;
+    } else if (rc < 0) {
         if (sc.stopped && rc == WD_ESTOPPED) {
             code = 0;
         } else if (err.pos.line > 0) {

@@ -52,6 +52,21 @@ static inline uint32_t wd_utf8_put(uint32_t cp, char *d)
 /* Append s (n bytes) as a JSON string literal, quotes included. */
 void wd_buf_json_str(wd_buf *b, const char *s, size_t n);
 
+/* Room for n more bytes at the end of b, to be written directly and then
+ * made part of b with wd_buf_commit. */
+static inline uint8_t *wd_buf_room(wd_buf *b, size_t n)
+{
+    if (b->cap - b->len < n + 1) wd_buf_reserve(b, n);
+    return (uint8_t *)b->data + b->len;
+}
+
+/* The bytes written from wd_buf_room up to end become part of b. */
+static inline void wd_buf_commit(wd_buf *b, const uint8_t *end)
+{
+    b->len = (size_t)(end - (const uint8_t *)b->data);
+    b->data[b->len] = 0;
+}
+
 static inline void wd_buf_putc_fast(wd_buf *b, char c)
 {
     if (b->len + 2 > b->cap) wd_buf_reserve(b, 1);

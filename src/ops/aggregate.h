@@ -35,6 +35,13 @@ typedef enum wd_win_kind {
  * group's change is emitted as a retraction of its previous row plus the
  * new row, at most every flush_ns (on_tick) and at end of input; groups not
  * updated for ttl_ns are dropped.
+ * Checkpoints: the vt's snapshot / restore write and read the state as
+ * state tables (state/snapshot.h): a global record with what is not keyed
+ * and one keyed record per group (window bucket, hop key, open session or
+ * updating group) tagged with its key hash, so a restore at another
+ * parallelism gives each subtask the groups of its keys.  A restore
+ * refuses (WD_ECORRUPT) state that does not decode or that another
+ * aggregate (other functions, keys or window) wrote.
  */
 typedef struct wd_aggregate_spec {
     wd_win_kind win;

@@ -30,6 +30,8 @@
  * arenas that are only freed with the operator; fixed-size aggregates
  * (count, sum, avg, min/max of numbers) have none.
  *
+ * Checkpoints: see the section at the end (snapshot / restore).
+ *
  * Exports: wd_op__updating_agg_vt (for window_agg.c only).
  */
 #include <stdbool.h>
@@ -53,6 +55,9 @@ typedef struct upd {
     const wd_type **key_types;
     const wd_type *out_schema;
     int64_t flush_ns, ttl_ns;
+    uint64_t fp;                 /* wd_agg_fingerprint (0: cannot be checkpointed) */
+    bool plain;                  /* state rows are plain bytes: saved as plain_bytes */
+    uint32_t plain_bytes;
 
     wd_groups *g;
     uint8_t *states;             /* cap rows; n initialised */
@@ -173,6 +178,8 @@ static int upd_open(wd_op *op, wd_error *err)
     u->key_types = wd_calloc(u->nkeys ? u->nkeys : 1, sizeof(wd_type *));
     for (uint32_t k = 0; k < u->nkeys; k++) u->key_types[k] = in->fields[k].type;
     u->out_schema = node->out_schema;
+    u->fp = wd_agg_fingerprint(u->aggs, u->naggs, u->stride, u->key_types, u->nkeys);
+    u->plain = u->fp && wd_agg_row_plain(u->aggs, u->naggs, &u->plain_bytes);
     u->flush_ns = sp->flush_ns > 0 ? sp->flush_ns : WD_NS_PER_SEC;
     u->ttl_ns = sp->ttl_ns > 0 ? sp->ttl_ns : 0;
     u->unit = u->ttl_ns >= 16 ? u->ttl_ns / 16 : (u->ttl_ns ? 1 : WD_NS_PER_SEC);
@@ -441,6 +448,342 @@ static int upd_tick(wd_op *op, int64_t now, wd_error *err)
 
 static int upd_end(wd_op *op, wd_error *err) { return flush(op, op->state, err); }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/*
+ * State tables (state/snapshot.h):
+ *   agg_global  GLOBAL  one record: {u32 version, u32 kind (WD_WIN_NONE),
+ *                       u64 layout fingerprint, i64 t0, now, last_flush,
+ *                       last_scan, max_ts, unit}
+ *   agg_groups  KEYED   one record per group that holds anything: {u8 flags
+ *                       (dirty, emitted), u32 stamp of the last update,
+ *                       i64 row count, key, the last emitted values (u32
+ *                       len; bytes) when emitted, states}
+ * Expired groups and groups left empty by a flush are not written: they
+ * hold nothing (a key that comes back starts afresh either way).
+ *
+ * Restoring from several old subtasks: keys are disjoint; the output
+ * timestamp (max_ts), the processing times of the last tick, flush and
+ * TTL scan are combined by their maximum.  Update stamps are relative to
+ * each subtask's first tick, so they are converted through the processing
+ * time they stand for (the tick clock is the wall clock: time spent
+ * stopped counts towards the TTL, as it does while running).
+ */
+
+#define T_GLOBAL "agg_global"
+#define T_GROUPS "agg_groups"
+#define SNAP_VERSION 1u
+#define LOAD_CHUNK 1024
+
+static int upd_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
+{
+    upd *u = op->state;
+    if (!u->fp)
+        return wd_err(err, WD_EUNSUPPORTED,
+                      "aggregate: its state cannot be checkpointed (a function outside the "
+                      "aggregate catalog)");
+    int rc = wd_snap_table_begin(o, T_GLOBAL, WD_SNAP_GLOBAL, err);
+    if (rc < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(o, 0);
+    wd_snap_put_u32(b, SNAP_VERSION);
+    wd_snap_put_u32(b, WD_WIN_NONE);
+    wd_snap_put_u64(b, u->fp);
+    wd_snap_put_i64(b, u->t0);
+    wd_snap_put_i64(b, u->now);
+    wd_snap_put_i64(b, u->last_flush);
+    wd_snap_put_i64(b, u->last_scan);
+    wd_snap_put_i64(b, u->max_ts);
+    wd_snap_put_i64(b, u->unit);
+    wd_snap_rec_end(o);
+
+    if ((rc = wd_snap_table_begin(o, T_GROUPS, WD_SNAP_KEYED, err)) < 0) return rc;
+    /* one reservation for the usual record size: no doubling on the way */
+    size_t per = 8 + 1 + 4 + 8 + 9 + 4 + 12 + (u->plain ? u->plain_bytes : u->stride);
+    if (u->n) wd_buf_reserve(&o->cur->data, (size_t)u->n * per);
+    enum { CH = 256 };
+    uint32_t kh[CH];
+    for (uint32_t off = 0; off < u->n; off += CH) {
+        uint32_t m = u->n - off < CH ? u->n - off : CH;
+        wd_groups_khash(u->g, off, m, kh);
+        for (uint32_t i = 0; i < m; i++) {
+            uint32_t g = off + i;
+            uint8_t f = u->flags[g];
+            if ((f & F_EXPIRED) || (!(f & (F_DIRTY | F_EMITTED)) && u->cnt[g] == 0)) continue;
+            f &= F_DIRTY | F_EMITTED;
+            uint32_t plen = (f & F_EMITTED) ? u->prev[g].len : 0;
+            /* + 12: an inline value is copied as its whole 12-byte slot */
+            size_t need = 1 + 4 + 8 + wd_groups_key_size(u->g, g) + 4 + plen + 12 +
+                          (u->plain ? u->plain_bytes : 0);
+            wd_buf *buf = wd_snap_rec_begin(o, kh[i]);
+            uint8_t *p = wd_buf_room(buf, need);
+            *p++ = f;
+            memcpy(p, &u->lastupd[g], 4);
+            memcpy(p + 4, &u->cnt[g], 8);
+            p = wd_groups_key_write(u->g, g, p + 12);
+            if (f & F_EMITTED) {
+                memcpy(p, &plen, 4);
+                if (plen <= sizeof u->prev[g].b)
+                    memcpy(p + 4, u->prev[g].b, sizeof u->prev[g].b);
+                else
+                    memcpy(p + 4, prev_bytes(&u->prev[g]), plen);
+                p += 4 + plen;
+            }
+            const uint8_t *row = srow(u, u->states, g);
+            if (u->plain) {
+                if (u->plain_bytes) memcpy(p, row, u->plain_bytes);
+                p += u->plain_bytes;
+            }
+            wd_buf_commit(buf, p);
+            if (!u->plain) wd_agg_row_save(u->aggs, u->naggs, row, buf);
+            wd_snap_rec_end(o);
+        }
+    }
+    return 0;
+}
+
+/* What one old subtask's agg_global record says about its clock. */
+typedef struct oldclock {
+    bool have;
+    int64_t t0, now, unit;
+} oldclock;
+
+/* Group g's update stamp in this operator's units for stamp st of old
+ * subtask o (0 stays "before the first tick"); never after now. */
+static uint32_t restamp(const upd *u, const oldclock *o, uint32_t st)
+{
+    if (st == 0 || o->now == INT64_MIN || u->now == INT64_MIN) return 0;
+    wd_i128 at = (wd_i128)o->t0 + (wd_i128)(st - 1) * o->unit;
+    wd_i128 s = (at - u->t0) / u->unit + 1;
+    wd_i128 cur = stamp(u);
+    if (s < 1) s = 1;
+    if (s > cur) s = cur;
+    return (uint32_t)s;
+}
+
+/* Set group g's last emitted values to p[0..len) (as remember() keeps them). */
+static int prev_set(upd *u, uint32_t g, const uint8_t *p, uint32_t len)
+{
+    struct prev *pv = &u->prev[g];
+    uint8_t *w = pv->b;
+    if (len > sizeof pv->b) {
+        w = wd_arena_alloc(&u->parena, len);
+        if (!w) return WD_ENOMEM;
+        memcpy(pv->b, &len, 4);
+        memcpy(pv->b + 4, &w, sizeof w);
+    }
+    pv->len = len;
+    if (len) memcpy(w, p, len);
+    return 0;
+}
+
+/* One parsed agg_groups record. */
+typedef struct pend {
+    uint8_t flags;
+    uint32_t stamp, from;
+    int64_t cnt;
+    const uint8_t *prev, *row;
+    uint32_t plen, rowlen;
+} pend;
+
+typedef struct loader {
+    wd_groups *proto;            /* an empty table of the key types: checks keys */
+    pend *p;
+    const uint8_t **keys;
+    uint32_t *khash, *slots;
+    uint64_t *hashes;
+    wd_col *cols;
+    wd_arena a;
+    uint32_t n;
+    oldclock *clk;               /* per old subtask */
+    uint32_t nclk;
+} loader;
+
+static void loader_free(loader *L)
+{
+    wd_groups_free(L->proto);
+    wd_free(L->p);
+    wd_free(L->keys);
+    wd_free(L->khash);
+    wd_free(L->slots);
+    wd_free(L->hashes);
+    wd_free(L->cols);
+    wd_free(L->clk);
+    wd_arena_free(&L->a);
+}
+
+/* Load the chunk: keys become new groups, then each group's values. */
+static int flush_groups(upd *u, loader *L, const wd_snap_in *r, wd_error *err)
+{
+    if (!L->n) return 0;
+    uint32_t base = wd_groups_count(u->g), nnew = 0;
+    wd_arena_reset(&L->a);
+    if (wd_groups_decode_keys(L->proto, L->keys, L->khash, L->n, L->cols, L->hashes, &L->a) < 0)
+        return wd_snap_bad_record(r, err);
+    wd_groups_lookup(u->g, L->cols, L->n, L->hashes, L->slots, &nnew);
+    for (uint32_t i = 0; i < L->n; i++)
+        if (L->slots[i] != base + i) return wd_snap_bad_record(r, err); /* a key twice */
+    reserve_groups(u, wd_groups_count(u->g));
+    for (uint32_t i = 0; i < L->n; i++) {
+        const pend *x = &L->p[i];
+        uint32_t g = L->slots[i];
+        u->cnt[g] = x->cnt;
+        u->flags[g] = x->flags;
+        u->lastupd[g] = restamp(u, &L->clk[x->from], x->stamp);
+        if ((x->flags & F_EMITTED) && prev_set(u, g, x->prev, x->plen) < 0)
+            return wd_err(err, WD_ENOMEM, "aggregate: out of memory");
+        wd_rd rd;
+        wd_rd_init(&rd, x->row, x->rowlen);
+        if (!wd_agg_row_load(u->aggs, u->naggs, srow(u, u->states, g), &u->ctx, &rd) ||
+            !wd_rd_done(&rd))
+            return wd_snap_bad_record(r, err);
+        if (x->flags & F_DIRTY) {
+            if (u->ndirty == u->capdirty) {
+                u->capdirty = u->capdirty ? u->capdirty * 2 : 256;
+                u->dirty = wd_realloc(u->dirty, sizeof(uint32_t) * u->capdirty);
+            }
+            u->dirty[u->ndirty++] = g;
+        }
+    }
+    L->n = 0;
+    return 0;
+}
+
+/* Parse one agg_groups record into the chunk (flushing a full one). */
+static int add_group(upd *u, loader *L, const wd_snap_rec *rec, const wd_snap_in *r,
+                     wd_error *err)
+{
+    if (rec->from_subtask >= L->nclk || !L->clk[rec->from_subtask].have)
+        return wd_snap_bad_record(r, err);
+    wd_rd d;
+    wd_rd_init(&d, rec->data, rec->len);
+    pend x = {.from = rec->from_subtask};
+    x.flags = wd_rd_u8(&d);
+    x.stamp = wd_rd_u32(&d);
+    x.cnt = wd_rd_i64(&d);
+    size_t kl = 0;
+    /* the row count moves by one per row: far from overflowing when sane */
+    if (d.bad || (x.flags & ~(F_DIRTY | F_EMITTED)) || x.cnt < -(INT64_C(1) << 62) ||
+        x.cnt > (INT64_C(1) << 62) ||
+        !wd_groups_key_check(L->proto, d.p, (size_t)(d.end - d.p), &kl))
+        return wd_snap_bad_record(r, err);
+    const uint8_t *key = wd_rd_take(&d, kl);
+    if (x.flags & F_EMITTED) {
+        x.prev = wd_rd_bytes(&d, &x.plen);
+        if (d.bad) return wd_snap_bad_record(r, err);
+        /* the values are decoded when the retraction is written: check them */
+        size_t off = 0;
+        for (uint32_t k = 0; k < u->naggs; k++) {
+            const wd_type *t = u->out_schema->fields[u->nkeys + k].type;
+            size_t c = wd_value_check(t, x.prev + off, x.plen - off);
+            if (!c) return wd_snap_bad_record(r, err);
+            off += c;
+        }
+        if (off != x.plen) return wd_snap_bad_record(r, err);
+    }
+    x.row = d.p;
+    x.rowlen = (uint32_t)(d.end - d.p);
+    if (L->n == LOAD_CHUNK) {
+        int rc = flush_groups(u, L, r, err);
+        if (rc < 0) return rc;
+    }
+    L->p[L->n] = x;
+    L->keys[L->n] = key;
+    L->khash[L->n] = rec->khash;
+    L->n++;
+    return 0;
+}
+
+/* A processing time as ticks give them (the wall clock in ns, or "none
+ * yet"): differences of two never overflow. */
+static bool clock_ok(int64_t t) { return t == INT64_MIN || (t >= 0 && t <= INT64_MAX / 2); }
+
+/* The agg_global records: the same operator; clocks per old subtask. */
+static int restore_global(upd *u, loader *L, wd_snap_in *r, wd_error *err)
+{
+    wd_snap_rec rec;
+    int rc;
+    bool any = false;
+    int64_t t0 = INT64_MAX, now = INT64_MIN, lf = INT64_MIN, ls = INT64_MIN, mts = INT64_MIN;
+    wd_snap_in_open(r, T_GLOBAL);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint32_t ver = wd_rd_u32(&d), kind = wd_rd_u32(&d);
+        uint64_t fp = wd_rd_u64(&d);
+        oldclock c = {.have = true};
+        c.t0 = wd_rd_i64(&d);
+        c.now = wd_rd_i64(&d);
+        int64_t f = wd_rd_i64(&d), s = wd_rd_i64(&d), m = wd_rd_i64(&d);
+        c.unit = wd_rd_i64(&d);
+        if (!wd_rd_done(&d) || ver != SNAP_VERSION || c.unit <= 0 || !clock_ok(c.now) ||
+            !clock_ok(f) || !clock_ok(s) || (c.now != INT64_MIN && (c.t0 < 0 || c.t0 > c.now)) ||
+            rec.from_subtask >= L->nclk || L->clk[rec.from_subtask].have)
+            return wd_snap_bad_record(r, err);
+        if (kind != WD_WIN_NONE || fp != u->fp)
+            return wd_err(err, WD_ECORRUPT,
+                          "aggregate: the checkpoint holds state of a different aggregate (its "
+                          "keys or functions changed)");
+        L->clk[rec.from_subtask] = c;
+        if (c.now != INT64_MIN) {
+            if (c.t0 < t0) t0 = c.t0;
+            if (c.now > now) now = c.now;
+        }
+        if (f > lf) lf = f;
+        if (s > ls) ls = s;
+        if (m > mts) mts = m;
+        any = true;
+    }
+    if (rc < 0) return rc;
+    if (!any) return wd_err(err, WD_ECORRUPT, "aggregate: state table '%s' is empty", T_GLOBAL);
+    u->now = now;
+    u->t0 = now == INT64_MIN ? 0 : t0;
+    u->last_flush = lf;
+    u->last_scan = ls;
+    u->max_ts = mts;
+    return 0;
+}
+
+static int upd_restore(wd_op *op, wd_snap_in *r, wd_error *err)
+{
+    upd *u = op->state;
+    if (!u->fp)
+        return wd_err(err, WD_EUNSUPPORTED,
+                      "aggregate: its state cannot be checkpointed (a function outside the "
+                      "aggregate catalog)");
+    if (u->n)
+        return wd_err(err, WD_EINTERNAL, "aggregate: restore into an operator that holds state");
+    const char *need[2] = {T_GLOBAL, T_GROUPS};
+    for (int i = 0; i < 2; i++)
+        if (!wd_snap_in_has(r, need[i]))
+            return wd_err(err, WD_ECORRUPT, "aggregate: the checkpoint has no '%s' state table",
+                          need[i]);
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.nclk = r->old_parallelism ? r->old_parallelism : 1;
+    L.clk = wd_calloc(L.nclk, sizeof *L.clk);
+    L.proto = wd_groups_new(u->key_types, u->nkeys);
+    L.p = wd_malloc(sizeof *L.p * LOAD_CHUNK);
+    L.keys = wd_malloc(sizeof *L.keys * LOAD_CHUNK);
+    L.khash = wd_malloc(sizeof *L.khash * LOAD_CHUNK);
+    L.slots = wd_malloc(sizeof *L.slots * LOAD_CHUNK);
+    L.hashes = wd_malloc(sizeof *L.hashes * LOAD_CHUNK);
+    L.cols = wd_calloc(u->nkeys ? u->nkeys : 1, sizeof(wd_col));
+    wd_arena_init(&L.a, 0);
+    int rc = 0;
+    if (!L.clk || !L.p || !L.keys || !L.khash || !L.slots || !L.hashes || !L.cols)
+        rc = wd_err(err, WD_ENOMEM, "aggregate: out of memory");
+    if (rc == 0) rc = restore_global(u, &L, r, err);
+    if (rc == 0) {
+        wd_snap_rec rec;
+        wd_snap_in_open(r, T_GROUPS);
+        while ((rc = wd_snap_in_next(r, &rec, err)) == 1)
+            if ((rc = add_group(u, &L, &rec, r, err)) < 0) break;
+        if (rc == 0) rc = flush_groups(u, &L, r, err);
+    }
+    loader_free(&L);
+    return rc;
+}
+
 /* The updating aggregate: see the banner; dispatched to by wd_op_aggregate_vt. */
 const wd_op_vt wd_op__updating_agg_vt = {
     .name = "aggregate",
@@ -448,5 +791,7 @@ const wd_op_vt wd_op__updating_agg_vt = {
     .on_batch = upd_batch,
     .on_end = upd_end,
     .on_tick = upd_tick,
+    .snapshot = upd_snapshot,
+    .restore = upd_restore,
     .close = upd_close,
 };

@@ -43,14 +43,22 @@
  * Time.  A window (bucket, session) fires when the watermark reaches its
  * end - 1 ns; its rows are stamped end - 1.  A row whose window has fired
  * (hop: whose pane's first window has fired) is late: it is dropped and
- * counted in op->metrics.late_dropped.  Rows so close to the ends of the
- * int64 range that window bounds would overflow are dropped the same way.
- * At end of input every window fires.  Windows without rows emit nothing.
+ * counted in op->metrics.late_dropped.  "Fired" goes by the watermark and,
+ * after a restore, by what the checkpointed instances had fired.  Rows so
+ * close to the ends of the int64 range that window bounds would overflow
+ * are dropped the same way.  At end of input every window fires.  Windows
+ * without rows emit nothing.
  *
  * Memory: group tables of the hop running state and of sessions only ever
  * grow while keys arrive; they are rebuilt with the live keys when dead
  * keys outnumber them.  Out-of-line session state (text copies, distinct
  * sets) lives in one arena that is reset whenever no session is open.
+ *
+ * Checkpoints (vt snapshot / restore): buckets, the hop running state and
+ * open sessions are written as keyed records, one per group, by walking
+ * the arrays; the windows fired so far go in a global record and also
+ * count as late after a restore.  Tables and the rules for restoring at
+ * another parallelism: see the section "checkpoints" below.
  *
  * Exports: wd_op_aggregate_vt, wd_window_type, wd_op__agg_regroup (shared
  * with updating_agg.c).
@@ -61,6 +69,7 @@
 #include <string.h>
 
 #include "ops/aggregate.h"
+#include "state/snapshot.h"
 
 /* updating_agg.c: the operator for WD_WIN_NONE. */
 extern const wd_op_vt wd_op__updating_agg_vt;
@@ -114,6 +123,9 @@ typedef struct aggdef {
     uint32_t naggs, nkeys, stride;
     bool destroy;                /* some aggregate has WD_AGG_DESTROY */
     const wd_type **key_types;
+    uint64_t fp;                 /* wd_agg_fingerprint (0: cannot be checkpointed) */
+    bool plain;                  /* state rows are plain bytes: saved as plain_bytes */
+    uint32_t plain_bytes;
 } aggdef;
 
 static void aggdef_init(aggdef *d, const wd_aggregate_spec *sp, const wd_type *in)
@@ -128,6 +140,8 @@ static void aggdef_init(aggdef *d, const wd_aggregate_spec *sp, const wd_type *i
         if (d->aggs[k].fn->flags & WD_AGG_DESTROY) d->destroy = true;
     d->key_types = wd_calloc(d->nkeys ? d->nkeys : 1, sizeof(wd_type *));
     for (uint32_t k = 0; k < d->nkeys; k++) d->key_types[k] = in->fields[k].type;
+    d->fp = wd_agg_fingerprint(d->aggs, d->naggs, d->stride, d->key_types, d->nkeys);
+    d->plain = d->fp && wd_agg_row_plain(d->aggs, d->naggs, &d->plain_bytes);
 }
 
 static void aggdef_free(aggdef *d)
@@ -193,6 +207,7 @@ typedef struct bucket {
     uint32_t *rslot;
     struct bucket **nextb;
     uint32_t *nexts;
+    uint32_t lcap;               /* capacity of rslot/nextb/nexts while restoring */
     /* per-batch routing */
     uint32_t tcount, tpos;
 } bucket;
@@ -219,6 +234,7 @@ typedef struct winagg {
     int64_t width, slide, gap;
     int64_t bsize;               /* bucket size: width (tumble) or slide (hop) */
     int64_t ts_lo, ts_hi;        /* rows outside are dropped (overflow guard) */
+    int64_t fired;               /* every window with end - 1 <= fired has fired */
 
     bucket **bk;                 /* sorted by start */
     uint32_t nbk, capbk;
@@ -306,6 +322,7 @@ static void bucket_free(winagg *w, bucket *b)
         b->rslot = NULL;
         b->nextb = NULL;
         b->nexts = NULL;
+        b->lcap = 0;
         b->n = 0;
         b->tcount = b->tpos = 0;
         w->spare = b;
@@ -373,6 +390,13 @@ static void scratch_reserve(winagg *w, uint32_t n)
     w->scap = c;
 }
 
+/* Rows whose window ends at or before this are late: the watermark, or
+ * what restored state says has fired already (see win_restore). */
+static inline int64_t late_wm(const wd_op *op, const winagg *w)
+{
+    return w->fired > op->watermark ? w->fired : op->watermark;
+}
+
 static void count_late(wd_op *op, uint64_t n)
 {
     if (n) atomic_fetch_add_explicit(&op->metrics.late_dropped, n, memory_order_relaxed);
@@ -383,7 +407,7 @@ static int buckets_batch(wd_op *op, winagg *w, wd_batch *in)
 {
     uint32_t n = in->nrows;
     const int64_t *ts = wd_batch_ts(in);
-    const int64_t wm = op->watermark, size = w->bsize;
+    const int64_t wm = late_wm(op, w), size = w->bsize;
     scratch_reserve(w, n);
     uint32_t nlate = 0, ntouched = 0;
     bucket *last = NULL;
@@ -854,7 +878,7 @@ static int session_batch(wd_op *op, winagg *w, wd_batch *in)
 {
     uint32_t n = in->nrows;
     const int64_t *ts = wd_batch_ts(in);
-    const int64_t wm = op->watermark, gap = w->gap;
+    const int64_t wm = late_wm(op, w), gap = w->gap;
     scratch_reserve(w, n);
     uint32_t *kslots = w->sel; /* key slot per row; then reused as selection */
     uint32_t nnew = 0;
@@ -1067,6 +1091,7 @@ static int win_open(wd_op *op, wd_error *err)
     w->ts_lo = INT64_MIN + 3 * reach;
     w->ts_hi = INT64_MAX - 3 * reach;
     w->next_s = INT64_MIN;
+    w->fired = INT64_MIN;
     w->oids = wd_malloc(sizeof(uint32_t) * OUT_ROWS);
     w->optr = wd_malloc(sizeof(uint8_t *) * OUT_ROWS);
     w->ows = wd_malloc(sizeof(int64_t) * OUT_ROWS);
@@ -1104,11 +1129,14 @@ static int win_batch(wd_op *op, uint32_t input, wd_batch *in, wd_error *err)
 
 static int fire(wd_op *op, winagg *w, int64_t wm, wd_error *err)
 {
+    int rc;
     switch (w->kind) {
-    case WD_WIN_HOP: return hop_fire(op, w, wm, err);
-    case WD_WIN_SESSION: return session_fire(op, w, wm, err);
-    default: return tumble_fire(op, w, wm, err);
+    case WD_WIN_HOP: rc = hop_fire(op, w, wm, err); break;
+    case WD_WIN_SESSION: rc = session_fire(op, w, wm, err); break;
+    default: rc = tumble_fire(op, w, wm, err); break;
     }
+    if (rc == 0 && wm > w->fired) w->fired = wm;
+    return rc;
 }
 
 static int win_watermark(wd_op *op, int64_t wm, wd_error *err)
@@ -1129,6 +1157,541 @@ static int win_tick(wd_op *op, int64_t now_ns, wd_error *err)
 {
     if (is_updating(op)) return wd_op__updating_agg_vt.on_tick(op, now_ns, err);
     return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/*
+ * State tables (state/snapshot.h):
+ *   agg_global    GLOBAL  one record: {u32 version, u32 kind, i64 width,
+ *                         slide, gap, u64 layout fingerprint, i64 fired,
+ *                         i64 next_s}
+ *   win_buckets   KEYED   tumble windows, and hop panes still being filled:
+ *                         one record per (bucket, group) {i64 start, key,
+ *                         states}
+ *   win_hop_keys  KEYED   hop: one record per key of the running state:
+ *                         {key, u32 nfront, u32 nback, per queued pane from
+ *                         the oldest {i64 start, states}, then the back sum's
+ *                         states when nback > 0}.  Front panes hold suffix
+ *                         aggregates, back panes their own states, exactly
+ *                         as in memory, so the two stacks resume as they were.
+ *   win_sessions  KEYED   open sessions: {i64 first, i64 last, key, states}
+ * A key is its group-table bytes (wd_groups_key_write), states a saved
+ * state row (wd_agg_row_save); every record carries its key's hash
+ * (wd_groups_khash), so a restoring subtask receives the keys it now owns.
+ *
+ * Restoring from several old subtasks (a change of parallelism): keys were
+ * partitioned, so a (window, key) comes from one snapshot only, while
+ * buckets and panes of one start come from several and are merged by their
+ * start.  Snapshots are taken at aligned barriers behind a shuffle, so the
+ * old subtasks had seen the same watermarks and fired the same windows;
+ * fired and next_s are combined by their maximum (a window that any of
+ * them fired stays fired: rows for it are late), and the restored panes
+ * are checked to fit the two-stacks invariants before any row can reach
+ * them.
+ */
+
+#define T_GLOBAL "agg_global"
+#define T_BUCKETS "win_buckets"
+#define T_HOPKEYS "win_hop_keys"
+#define T_SESSIONS "win_sessions"
+#define SNAP_VERSION 1u
+#define LOAD_CHUNK 1024
+
+/* Append the saved form of state row st to b. */
+static void put_row(const aggdef *d, const uint8_t *st, wd_buf *b)
+{
+    if (!d->plain) {
+        wd_agg_row_save(d->aggs, d->naggs, st, b);
+        return;
+    }
+    uint8_t *p = wd_buf_room(b, d->plain_bytes);
+    if (d->plain_bytes) memcpy(p, st, d->plain_bytes);
+    wd_buf_commit(b, p + d->plain_bytes);
+}
+
+/* Records of every group of bucket b. */
+static void snap_bucket(winagg *w, wd_snap_out *o, const bucket *b)
+{
+    enum { CH = 256 };
+    uint32_t cnt = wd_groups_count(b->groups), kh[CH];
+    for (uint32_t off = 0; off < cnt; off += CH) {
+        uint32_t m = cnt - off < CH ? cnt - off : CH;
+        wd_groups_khash(b->groups, off, m, kh);
+        for (uint32_t i = 0; i < m; i++) {
+            uint32_t g = off + i;
+            wd_buf *buf = wd_snap_rec_begin(o, kh[i]);
+            uint8_t *p = wd_buf_room(buf, 8 + wd_groups_key_size(b->groups, g));
+            memcpy(p, &b->start, 8);
+            wd_buf_commit(buf, wd_groups_key_write(b->groups, g, p + 8));
+            put_row(&w->d, pstate(w, b, g), buf);
+            wd_snap_rec_end(o);
+        }
+    }
+}
+
+/* The record of running key r: its queue of panes and its back sum. */
+static void snap_hop_key(winagg *w, wd_snap_out *o, uint32_t r)
+{
+    const rkey *K = &w->rk[r];
+    uint32_t kh;
+    wd_groups_khash(w->rg, r, 1, &kh);
+    wd_buf *buf = wd_snap_rec_begin(o, kh);
+    uint8_t *p = wd_buf_room(buf, wd_groups_key_size(w->rg, r) + 8);
+    p = wd_groups_key_write(w->rg, r, p);
+    memcpy(p, &K->nfront, 4);
+    memcpy(p + 4, &K->nback, 4);
+    wd_buf_commit(buf, p + 8);
+    const bucket *b = K->hb;
+    uint32_t s = K->hs;
+    for (uint32_t e = 0; e < K->nfront + K->nback; e++) {
+        wd_snap_put_i64(buf, b->start);
+        put_row(&w->d, pstate(w, b, s), buf);
+        const bucket *nb = b->nextb[s];
+        s = b->nexts[s];
+        b = nb;
+    }
+    if (K->nback) put_row(&w->d, rback(w, r), buf);
+    wd_snap_rec_end(o);
+}
+
+/* Records of the open sessions. */
+static void snap_sessions(winagg *w, wd_snap_out *o)
+{
+    for (uint32_t i = 0; i < w->nheap; i++) {
+        uint32_t id = w->heap[i];
+        const sess *S = &w->ss[id];
+        uint32_t kh;
+        wd_groups_khash(w->sg, S->key, 1, &kh);
+        wd_buf *buf = wd_snap_rec_begin(o, kh);
+        uint8_t *p = wd_buf_room(buf, 16 + wd_groups_key_size(w->sg, S->key));
+        memcpy(p, &S->first, 8);
+        memcpy(p + 8, &S->last, 8);
+        wd_buf_commit(buf, wd_groups_key_write(w->sg, S->key, p + 16));
+        put_row(&w->d, sstate(w, id), buf);
+        wd_snap_rec_end(o);
+    }
+}
+
+/* Make room in the current table for about n records of a state row and a
+ * key (one reservation instead of repeated doubling). */
+static void snap_reserve(const winagg *w, wd_snap_out *o, uint64_t n, size_t extra)
+{
+    size_t per = 8 + 16 + extra + (w->d.plain ? w->d.plain_bytes : w->d.stride);
+    if (n) wd_buf_reserve(&o->cur->data, (size_t)n * per);
+}
+
+static int win_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
+{
+    if (is_updating(op)) return wd_op__updating_agg_vt.snapshot(op, o, err);
+    winagg *w = op->state;
+    if (!w->d.fp)
+        return wd_err(err, WD_EUNSUPPORTED,
+                      "aggregate: its state cannot be checkpointed (a function outside the "
+                      "aggregate catalog)");
+    int rc = wd_snap_table_begin(o, T_GLOBAL, WD_SNAP_GLOBAL, err);
+    if (rc < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(o, 0);
+    wd_snap_put_u32(b, SNAP_VERSION);
+    wd_snap_put_u32(b, (uint32_t)w->kind);
+    wd_snap_put_i64(b, w->width);
+    wd_snap_put_i64(b, w->slide);
+    wd_snap_put_i64(b, w->gap);
+    wd_snap_put_u64(b, w->d.fp);
+    wd_snap_put_i64(b, w->fired);
+    wd_snap_put_i64(b, w->next_s);
+    wd_snap_rec_end(o);
+
+    if (w->kind == WD_WIN_SESSION) {
+        if ((rc = wd_snap_table_begin(o, T_SESSIONS, WD_SNAP_KEYED, err)) < 0) return rc;
+        snap_reserve(w, o, w->nheap, 8);
+        snap_sessions(w, o);
+        return 0;
+    }
+    /* tumble: every bucket; hop: the panes not yet in the running state */
+    uint32_t from = w->kind == WD_WIN_HOP ? w->npushed : 0;
+    if ((rc = wd_snap_table_begin(o, T_BUCKETS, WD_SNAP_KEYED, err)) < 0) return rc;
+    uint64_t n = 0;
+    for (uint32_t i = from; i < w->nbk; i++) n += wd_groups_count(w->bk[i]->groups);
+    snap_reserve(w, o, n, 0);
+    for (uint32_t i = from; i < w->nbk; i++) snap_bucket(w, o, w->bk[i]);
+    if (w->kind != WD_WIN_HOP) return 0;
+    if ((rc = wd_snap_table_begin(o, T_HOPKEYS, WD_SNAP_KEYED, err)) < 0) return rc;
+    for (uint32_t i = 0; i < w->nactive; i++) snap_hop_key(w, o, w->active[i]);
+    return 0;
+}
+
+/* Records waiting to be loaded, LOAD_CHUNK at a time: their keys are
+ * decoded and looked up together. */
+typedef struct loader {
+    wd_groups *proto;            /* an empty table of the key types: checks keys */
+    const uint8_t **keys;
+    uint32_t *khash, *slots;
+    uint64_t *hashes;
+    int64_t *t1, *t2;            /* bucket start, or session first / last */
+    const uint8_t **row;         /* saved states */
+    uint32_t *rowlen;
+    wd_col *cols;
+    wd_arena a;
+    uint32_t n;
+} loader;
+
+/* False when out of memory (loader_free it all the same). */
+static bool loader_init(loader *L, const aggdef *d)
+{
+    memset(L, 0, sizeof *L);
+    L->proto = wd_groups_new(d->key_types, d->nkeys);
+    L->keys = wd_malloc(sizeof *L->keys * LOAD_CHUNK);
+    L->khash = wd_malloc(sizeof *L->khash * LOAD_CHUNK);
+    L->slots = wd_malloc(sizeof *L->slots * LOAD_CHUNK);
+    L->hashes = wd_malloc(sizeof *L->hashes * LOAD_CHUNK);
+    L->t1 = wd_malloc(sizeof *L->t1 * LOAD_CHUNK);
+    L->t2 = wd_malloc(sizeof *L->t2 * LOAD_CHUNK);
+    L->row = wd_malloc(sizeof *L->row * LOAD_CHUNK);
+    L->rowlen = wd_malloc(sizeof *L->rowlen * LOAD_CHUNK);
+    L->cols = wd_calloc(d->nkeys ? d->nkeys : 1, sizeof(wd_col));
+    wd_arena_init(&L->a, 0);
+    return L->keys && L->khash && L->slots && L->hashes && L->t1 && L->t2 && L->row &&
+           L->rowlen && L->cols;
+}
+
+static void loader_free(loader *L)
+{
+    wd_groups_free(L->proto);
+    wd_free(L->keys);
+    wd_free(L->khash);
+    wd_free(L->slots);
+    wd_free(L->hashes);
+    wd_free(L->t1);
+    wd_free(L->t2);
+    wd_free(L->row);
+    wd_free(L->rowlen);
+    wd_free(L->cols);
+    wd_arena_free(&L->a);
+}
+
+/* Decode the chunk's keys (into L->cols / L->hashes) and find or insert
+ * them in g; with must_be_new every one must be a new group of its own. */
+static int loader_lookup(loader *L, wd_groups *g, bool must_be_new, const wd_snap_in *r,
+                         wd_error *err)
+{
+    uint32_t base = wd_groups_count(g), nnew = 0;
+    wd_arena_reset(&L->a);
+    if (wd_groups_decode_keys(L->proto, L->keys, L->khash, L->n, L->cols, L->hashes, &L->a) < 0)
+        return wd_snap_bad_record(r, err);
+    wd_groups_lookup(g, L->cols, L->n, L->hashes, L->slots, &nnew);
+    if (must_be_new)
+        for (uint32_t i = 0; i < L->n; i++)
+            if (L->slots[i] != base + i) return wd_snap_bad_record(r, err);
+    return 0;
+}
+
+/* Load saved states (row[0..len)) into st, out-of-line state from c. */
+static int load_row(const aggdef *d, uint8_t *st, wd_agg_ctx *c, const uint8_t *row, uint32_t len,
+                    const wd_snap_in *r, wd_error *err)
+{
+    wd_rd rd;
+    wd_rd_init(&rd, row, len);
+    if (!wd_agg_row_load(d->aggs, d->naggs, st, c, &rd) || !wd_rd_done(&rd))
+        return wd_snap_bad_record(r, err);
+    return 0;
+}
+
+/* Room for and initialised state rows up to b's group count. */
+static void bucket_fill(winagg *w, bucket *b)
+{
+    uint32_t cnt = wd_groups_count(b->groups);
+    if (cnt <= b->n) return;
+    states_reserve(&w->d, &b->states, &b->cap, cnt);
+    states_init(&w->d, b->states, b->n, cnt);
+    b->n = cnt;
+}
+
+/* A bucket start a row could have produced. */
+static bool start_ok(const winagg *w, int64_t start)
+{
+    int64_t m = start % w->bsize;
+    return m == 0 && start >= w->ts_lo - w->bsize && start <= w->ts_hi;
+}
+
+static int inconsistent(wd_error *err, const char *what)
+{
+    return wd_err(err, WD_ECORRUPT, "aggregate: restored hop state is inconsistent (%s)", what);
+}
+
+/* Load the chunk of win_buckets records (all of one start). */
+static int flush_buckets(winagg *w, loader *L, const wd_snap_in *r, wd_error *err)
+{
+    if (!L->n) return 0;
+    bucket *b = bucket_get(w, L->t1[0]);
+    if (b->rslot) return inconsistent(err, "a pane both complete and being filled");
+    int rc = loader_lookup(L, b->groups, true, r, err);
+    if (rc < 0) return rc;
+    bucket_fill(w, b);
+    for (uint32_t i = 0; i < L->n && rc == 0; i++)
+        rc = load_row(&w->d, pstate(w, b, L->slots[i]), &b->ctx, L->row[i], L->rowlen[i], r, err);
+    L->n = 0;
+    return rc;
+}
+
+static int restore_buckets(winagg *w, loader *L, wd_snap_in *r, wd_error *err)
+{
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, T_BUCKETS);
+    L->n = 0;
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        int64_t start = wd_rd_i64(&d);
+        size_t kl = 0;
+        if (d.bad || !start_ok(w, start) ||
+            !wd_groups_key_check(L->proto, d.p, (size_t)(d.end - d.p), &kl))
+            return wd_snap_bad_record(r, err);
+        if (L->n == LOAD_CHUNK || (L->n && L->t1[0] != start))
+            if ((rc = flush_buckets(w, L, r, err)) < 0) return rc;
+        L->t1[L->n] = start;
+        L->keys[L->n] = d.p;
+        L->khash[L->n] = rec.khash;
+        L->row[L->n] = d.p + kl;
+        L->rowlen[L->n] = (uint32_t)((size_t)(d.end - d.p) - kl);
+        L->n++;
+    }
+    if (rc < 0) return rc;
+    return flush_buckets(w, L, r, err);
+}
+
+/* Room for the pane links of b up to its group count. */
+static void links_reserve(bucket *b)
+{
+    uint32_t need = wd_groups_count(b->groups);
+    if (need <= b->lcap) return;
+    uint32_t c = b->lcap;
+    b->rslot = grow_array(b->rslot, &c, need, sizeof(uint32_t));
+    b->nextb = wd_realloc(b->nextb, (size_t)c * sizeof(bucket *));
+    b->nexts = wd_realloc(b->nexts, (size_t)c * sizeof(uint32_t));
+    b->lcap = c;
+}
+
+/* One win_hop_keys record: the key's running slot, its queue rebuilt in
+ * the (complete) panes, its back sum. */
+static int restore_hop_key(winagg *w, loader *L, const wd_snap_rec *rec, const wd_snap_in *r,
+                           wd_error *err)
+{
+    wd_rd d;
+    wd_rd_init(&d, rec->data, rec->len);
+    size_t kl = 0;
+    if (!wd_groups_key_check(L->proto, d.p, (size_t)(d.end - d.p), &kl))
+        return wd_snap_bad_record(r, err);
+    L->keys[0] = wd_rd_take(&d, kl);
+    L->khash[0] = rec->khash;
+    L->n = 1;
+    uint32_t nfront = wd_rd_u32(&d), nback = wd_rd_u32(&d);
+    uint64_t total = (uint64_t)nfront + nback;
+    if (d.bad || total == 0 || total > (uint64_t)(w->width / w->slide))
+        return wd_snap_bad_record(r, err);
+    int rc = loader_lookup(L, w->rg, true, r, err);
+    if (rc < 0) return rc;
+    uint32_t rs = L->slots[0];
+    running_reserve(w, rs + 1);
+    rkey *K = &w->rk[rs];
+    bucket *pb = NULL;
+    uint32_t pj = 0;
+    int64_t prev = 0;
+    for (uint32_t e = 0; e < total; e++) {
+        int64_t start = wd_rd_i64(&d);
+        if (d.bad || !start_ok(w, start) || (pb && start <= prev))
+            return wd_snap_bad_record(r, err);
+        prev = start;
+        bucket *b = bucket_get(w, start);
+        uint32_t base = wd_groups_count(b->groups), j, nnew;
+        wd_groups_lookup(b->groups, L->cols, 1, L->hashes, &j, &nnew);
+        if (j != base) return wd_snap_bad_record(r, err);
+        bucket_fill(w, b);
+        links_reserve(b);
+        b->rslot[j] = rs;
+        b->nextb[j] = NULL;
+        b->nexts[j] = 0;
+        if (!wd_agg_row_load(w->d.aggs, w->d.naggs, pstate(w, b, j), &b->ctx, &d))
+            return wd_snap_bad_record(r, err);
+        if (pb) {
+            pb->nextb[pj] = b;
+            pb->nexts[pj] = j;
+        } else {
+            K->hb = b;
+            K->hs = j;
+        }
+        if (e == nfront) {
+            K->sb = b;
+            K->ss = j;
+        }
+        pb = b;
+        pj = j;
+    }
+    K->tb = pb;
+    K->ts = pj;
+    K->nfront = nfront;
+    K->nback = nback;
+    active_add(w, rs);
+    if (nback && !wd_agg_row_load(w->d.aggs, w->d.naggs, rback(w, rs), &K->sb->ctx, &d))
+        return wd_snap_bad_record(r, err);
+    if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+    return 0;
+}
+
+/* After both hop tables: the complete panes must come first and lie where
+ * the running state expects them, [next_s, next_s + width - 2·slide], and
+ * every row that is not late must fall after them. */
+static int restore_hop_finish(wd_op *op, winagg *w, wd_error *err)
+{
+    uint32_t np = 0;
+    while (np < w->nbk && w->bk[np]->rslot) np++;
+    for (uint32_t i = np; i < w->nbk; i++)
+        if (w->bk[i]->rslot) return inconsistent(err, "a complete pane after one being filled");
+    int64_t late = late_wm(op, w);
+    for (uint32_t i = 0; i < np; i++) {
+        int64_t s = w->bk[i]->start;
+        if (s + w->slide - 1 > late) return inconsistent(err, "a complete pane not yet fired");
+        if (w->next_s == INT64_MIN || s < w->next_s || s > w->next_s + (w->width - 2 * w->slide))
+            return inconsistent(err, "a complete pane outside the open windows");
+    }
+    w->npushed = np;
+    return 0;
+}
+
+/* Load the chunk of win_sessions records. */
+static int flush_sessions(winagg *w, loader *L, const wd_snap_in *r, wd_error *err)
+{
+    if (!L->n) return 0;
+    int rc = loader_lookup(L, w->sg, false, r, err);
+    if (rc < 0) return rc;
+    uint32_t kc = wd_groups_count(w->sg);
+    if (kc > w->kcap) {
+        uint32_t old = w->kcap;
+        w->khead = grow_array(w->khead, &w->kcap, kc, sizeof(uint32_t));
+        for (uint32_t i = old; i < w->kcap; i++) w->khead[i] = NONE;
+    }
+    for (uint32_t i = 0; i < L->n && rc == 0; i++) {
+        uint32_t k = L->slots[i], id = sess_alloc(w);
+        sess *S = &w->ss[id];
+        S->first = L->t1[i];
+        S->last = L->t2[i];
+        S->key = k;
+        S->next = w->khead[k];
+        if (w->khead[k] == NONE) w->nlivekeys++;
+        w->khead[k] = id;
+        heap_push(w, id);
+        rc = load_row(&w->d, sstate(w, id), &w->sactx, L->row[i], L->rowlen[i], r, err);
+    }
+    L->n = 0;
+    return rc;
+}
+
+static int restore_sessions(winagg *w, loader *L, wd_snap_in *r, wd_error *err)
+{
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, T_SESSIONS);
+    L->n = 0;
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        int64_t first = wd_rd_i64(&d), last = wd_rd_i64(&d);
+        size_t kl = 0;
+        if (d.bad || first > last || first < w->ts_lo || last > w->ts_hi ||
+            !wd_groups_key_check(L->proto, d.p, (size_t)(d.end - d.p), &kl))
+            return wd_snap_bad_record(r, err);
+        if (L->n == LOAD_CHUNK && (rc = flush_sessions(w, L, r, err)) < 0) return rc;
+        L->t1[L->n] = first;
+        L->t2[L->n] = last;
+        L->keys[L->n] = d.p;
+        L->khash[L->n] = rec.khash;
+        L->row[L->n] = d.p + kl;
+        L->rowlen[L->n] = (uint32_t)((size_t)(d.end - d.p) - kl);
+        L->n++;
+    }
+    if (rc < 0) return rc;
+    return flush_sessions(w, L, r, err);
+}
+
+/* The agg_global records of every old subtask: the same operator, fired
+ * and next_s combined by their maximum. */
+static int restore_global(winagg *w, wd_snap_in *r, wd_error *err)
+{
+    wd_snap_rec rec;
+    int rc;
+    bool any = false;
+    int64_t fired = INT64_MIN, next_s = INT64_MIN;
+    wd_snap_in_open(r, T_GLOBAL);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint32_t ver = wd_rd_u32(&d), kind = wd_rd_u32(&d);
+        int64_t width = wd_rd_i64(&d), slide = wd_rd_i64(&d), gap = wd_rd_i64(&d);
+        uint64_t fp = wd_rd_u64(&d);
+        int64_t f = wd_rd_i64(&d), ns = wd_rd_i64(&d);
+        if (!wd_rd_done(&d) || ver != SNAP_VERSION) return wd_snap_bad_record(r, err);
+        if (kind != (uint32_t)w->kind || width != w->width || slide != w->slide || gap != w->gap ||
+            fp != w->d.fp)
+            return wd_err(err, WD_ECORRUPT,
+                          "aggregate: the checkpoint holds state of a different aggregate (its "
+                          "window, keys or functions changed)");
+        /* next_s: a window start (hop only), where hop_fire may loop from */
+        if (ns != INT64_MIN && (w->kind != WD_WIN_HOP || ns % w->slide != 0 ||
+                                ns < w->ts_lo - w->width || ns > w->ts_hi))
+            return wd_snap_bad_record(r, err);
+        if (f > fired) fired = f;
+        if (ns > next_s) next_s = ns;
+        any = true;
+    }
+    if (rc < 0) return rc;
+    if (!any) return wd_err(err, WD_ECORRUPT, "aggregate: state table '%s' is empty", T_GLOBAL);
+    w->fired = fired;
+    w->next_s = next_s;
+    return 0;
+}
+
+static int win_restore(wd_op *op, wd_snap_in *r, wd_error *err)
+{
+    if (is_updating(op)) return wd_op__updating_agg_vt.restore(op, r, err);
+    winagg *w = op->state;
+    if (!w->d.fp)
+        return wd_err(err, WD_EUNSUPPORTED,
+                      "aggregate: its state cannot be checkpointed (a function outside the "
+                      "aggregate catalog)");
+    if (w->nbk || w->nheap || w->nactive)
+        return wd_err(err, WD_EINTERNAL, "aggregate: restore into an operator that holds state");
+    const char *need[2] = {T_GLOBAL, w->kind == WD_WIN_SESSION ? T_SESSIONS : T_BUCKETS};
+    for (int i = 0; i < 2; i++)
+        if (!wd_snap_in_has(r, need[i]))
+            return wd_err(err, WD_ECORRUPT, "aggregate: the checkpoint has no '%s' state table",
+                          need[i]);
+    if (w->kind == WD_WIN_HOP && !wd_snap_in_has(r, T_HOPKEYS))
+        return wd_err(err, WD_ECORRUPT, "aggregate: the checkpoint has no '%s' state table",
+                      T_HOPKEYS);
+    int rc = restore_global(w, r, err);
+    if (rc < 0) return rc;
+    loader L;
+    if (!loader_init(&L, &w->d)) {
+        loader_free(&L);
+        return wd_err(err, WD_ENOMEM, "aggregate: out of memory");
+    }
+    switch (w->kind) {
+    case WD_WIN_SESSION: rc = restore_sessions(w, &L, r, err); break;
+    case WD_WIN_HOP: {
+        /* the running state first: it marks the complete panes */
+        wd_snap_rec rec;
+        wd_snap_in_open(r, T_HOPKEYS);
+        while ((rc = wd_snap_in_next(r, &rec, err)) == 1)
+            if ((rc = restore_hop_key(w, &L, &rec, r, err)) < 0) break;
+        if (rc == 0) rc = restore_buckets(w, &L, r, err);
+        if (rc == 0) rc = restore_hop_finish(op, w, err);
+        break;
+    }
+    default: rc = restore_buckets(w, &L, r, err); break;
+    }
+    loader_free(&L);
+    return rc;
 }
 
 static void win_close(wd_op *op)
@@ -1190,5 +1753,7 @@ const wd_op_vt wd_op_aggregate_vt = {
     .on_watermark = win_watermark,
     .on_end = win_end,
     .on_tick = win_tick,
+    .snapshot = win_snapshot,
+    .restore = win_restore,
     .close = win_close,
 };

@@ -40,76 +40,7 @@
 #include "ops/op.h"
 #include "runtime/runtime_int.h"
 
-#define TICK_NS (50 * WD_NS_PER_MS)
 #define DEFAULT_LINGER_NS (50 * WD_NS_PER_MS)
-
-typedef struct task task;
-
-/* One out edge of a subtask's chain, as seen by that subtask. */
-typedef struct route {
-    const wd_edge *edge;
-    task **targets;      /* FORWARD: the one same-index subtask; else all */
-    uint32_t ntargets;
-    uint32_t channel;    /* this subtask's channel index at each target */
-    wd_eval *ev;         /* SHUFFLE: the key expressions */
-    uint32_t rr;         /* REBALANCE: next target */
-    uint32_t *counts;    /* SHUFFLE scratch, ntargets each */
-    uint32_t *offs;
-} route;
-
-struct task {
-    wd_job *job;
-    const wd_chain *chain;
-    uint32_t subtask;
-    wd_op *ops;          /* chain->nnodes operators */
-    bool *opened;
-    uint32_t first;      /* first op with behaviour: 1 for source chains */
-    bool is_source;
-    wd_source *src;
-
-    /* input (non-source chains) */
-    wd_queue q;
-    bool has_queue;
-    uint32_t nchan;
-    int64_t *ch_wm;
-    bool *ch_ended;
-    bool *ch_idle;       /* the channel said it is idle (WD_WATERMARK_IDLE) */
-    bool *ch_barrier;
-    uint32_t nended, nbarrier;
-    uint64_t barrier_epoch;
-
-    /* output */
-    route *routes;
-    uint32_t nroutes;
-    wd_arena scratch;    /* shuffle key columns, reset per batch */
-    uint64_t *hashes;
-    uint32_t *part, *idx;
-    uint32_t scap;
-
-    const wd_op *fail_op; /* fallback for naming an error */
-    pthread_t th;
-    bool started;
-    bool finished;       /* ended normally */
-    _Atomic uint64_t dropped;
-};
-
-struct wd_job {
-    const wd_graph *g;
-    wd_job_opts opts;
-    wd_arena arena;
-    wd_chains chains;
-    task ***chain_tasks; /* per chain: its parallelism subtasks */
-    uint32_t ntasks;
-    task **all;          /* every task */
-    uint32_t *chan_base; /* per edge: first channel index at the target */
-    _Atomic bool stop;
-    pthread_mutex_t mu;  /* error and sleeps */
-    pthread_cond_t cv;
-    bool failed;
-    int rc;
-    wd_error error;
-    bool joined;
-};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -355,6 +286,18 @@ static int source_watermark(task *t, wd_error *err)
     return wd_op_emit_watermark(op, wm, err);
 }
 
+/* A source: start the epoch the coordinator asked for, if any — snapshot
+ * the chain, then send the barrier (after the last batch of the epoch). */
+static int source_inject(task *t, wd_error *err)
+{
+    uint64_t e = atomic_load_explicit(&t->inject_epoch, memory_order_acquire);
+    if (e <= t->acked_epoch) return 0;
+    int rc = wd_rt_snapshot(t, e, err);
+    if (rc == 0) rc = wd_op_emit_barrier(&t->ops[0], e, err);
+    if (atomic_load(&t->inject_stop)) t->producing_stopped = true;
+    return rc;
+}
+
 static int run_source(task *t, wd_error *err)
 {
     wd_op *op = &t->ops[0];
@@ -362,6 +305,14 @@ static int run_source(task *t, wd_error *err)
     int64_t next_tick = mono_ns() + TICK_NS;
     for (;;) {
         if (job_stopping(t->job)) return WD_ESTOPPED;
+        int rc = wd_rt_poll(t, err);
+        if (rc == 0) rc = source_inject(t, err);
+        if (rc < 0) return rc;
+        if (t->producing_stopped) {
+            /* stopped by a final checkpoint: wait for the cancel */
+            job_sleep(t->job, TICK_NS);
+            continue;
+        }
         wd_batch *b = NULL;
         int64_t wait = 0;
         t->fail_op = op;
@@ -372,7 +323,6 @@ static int run_source(task *t, wd_error *err)
             if (b) wd_batch_release(b);
             return r;
         }
-        int rc = 0;
         switch (r) {
         case WD_SRC_BATCH:
             if (b) {
@@ -386,7 +336,10 @@ static int run_source(task *t, wd_error *err)
             break;
         case WD_SRC_END:
             if (b) wd_batch_release(b);
-            return wd_op_emit_end(op, err);
+            rc = source_inject(t, err);
+            if (rc == 0) rc = wd_op_emit_end(op, err);
+            if (rc == 0) rc = wd_rt_task_ended(t, err);
+            return rc;
         default:
             if (b) wd_batch_release(b);
             return wd_err(err, WD_EINTERNAL, "source returned unknown status %d", r);
@@ -424,13 +377,16 @@ static int advance_watermark(task *t, wd_error *err)
     return wd_op_push_watermark(&t->ops[0], min, err);
 }
 
+static int handle_msg(task *t, wd_msg *m, bool *done, wd_error *err);
+
 /*
- * Forward a barrier once it has arrived on every live channel.
- * TODO(checkpoints): alignment — messages arriving on a channel after its
- * barrier must be held back until the barrier is complete; today they are
- * processed at once (at-least-once until checkpoints land).
+ * Aligned barriers: once a channel has delivered the barrier of an epoch,
+ * its later messages are held (wd_rt_hold) until the barrier has arrived
+ * on every live channel; then the chain is snapshotted, the barrier goes
+ * on, and the held messages are handled in their order (they may hold the
+ * next epoch's barrier, which starts the next alignment).
  */
-static int check_barrier(task *t, wd_error *err)
+static int check_barrier(task *t, bool *done, wd_error *err)
 {
     if (t->nbarrier == 0) return 0;
     for (uint32_t c = 0; c < t->nchan; c++)
@@ -438,7 +394,18 @@ static int check_barrier(task *t, wd_error *err)
     uint64_t epoch = t->barrier_epoch;
     memset(t->ch_barrier, 0, t->nchan * sizeof *t->ch_barrier);
     t->nbarrier = 0;
-    return wd_op_push_barrier(&t->ops[0], epoch, err);
+    int rc = wd_rt_snapshot(t, epoch, err);
+    if (rc == 0) rc = wd_op_push_barrier(&t->ops[0], epoch, err);
+    wd_msg *held = t->held;
+    uint32_t n = t->nheld;
+    t->held = NULL;
+    t->nheld = t->held_cap = 0;
+    uint32_t i = 0;
+    for (; i < n && rc == 0; i++) rc = handle_msg(t, &held[i], done, err);
+    for (; i < n; i++)
+        if (held[i].kind == WD_MSG_BATCH) wd_batch_release(held[i].batch);
+    wd_free(held);
+    return rc;
 }
 
 /* Handle one message; *done is set when every channel has ended. */
@@ -451,6 +418,14 @@ static int handle_msg(task *t, wd_msg *m, bool *done, wd_error *err)
     }
     uint32_t c = m->channel;
     int rc = 0;
+    if (t->ch_barrier[c]) {
+        rc = wd_rt_hold(t, m);
+        if (rc < 0) {
+            if (m->kind == WD_MSG_BATCH) wd_batch_release(m->batch);
+            return wd_err(err, rc, "out of memory");
+        }
+        return 0;
+    }
     switch (m->kind) {
     case WD_MSG_BATCH:
         t->ch_idle[c] = false;
@@ -469,21 +444,23 @@ static int handle_msg(task *t, wd_msg *m, bool *done, wd_error *err)
         t->ch_wm[c] = m->wm;
         return advance_watermark(t, err);
     case WD_MSG_BARRIER:
-        if (t->ch_ended[c] || t->ch_barrier[c]) return 0;
+        if (t->ch_ended[c]) return 0;
         t->ch_barrier[c] = true;
         t->nbarrier++;
         t->barrier_epoch = m->epoch;
-        return check_barrier(t, err);
+        return check_barrier(t, done, err);
     case WD_MSG_END:
         if (t->ch_ended[c]) return 0;
         t->ch_ended[c] = true;
         t->nended++;
         if (t->nended == t->nchan) {
             *done = true;
-            return wd_op_push_end(head, err);
+            rc = wd_op_push_end(head, err);
+            if (rc == 0) rc = wd_rt_task_ended(t, err);
+            return rc;
         }
         rc = advance_watermark(t, err);
-        if (rc == 0) rc = check_barrier(t, err);
+        if (rc == 0) rc = check_barrier(t, done, err);
         return rc;
     }
     return 0;
@@ -492,7 +469,10 @@ static int handle_msg(task *t, wd_msg *m, bool *done, wd_error *err)
 static int run_stream(task *t, wd_error *err)
 {
     t->fail_op = &t->ops[0];
-    if (t->nchan == 0) return wd_op_push_end(&t->ops[0], err);
+    if (t->nchan == 0) {
+        int rc = wd_op_push_end(&t->ops[0], err);
+        return rc < 0 ? rc : wd_rt_task_ended(t, err);
+    }
     int64_t next_tick = mono_ns() + TICK_NS;
     bool done = false;
     while (!done) {
@@ -501,6 +481,10 @@ static int run_stream(task *t, wd_error *err)
         if (r < 0) return r;
         if (r == 1) {
             int rc = handle_msg(t, &m, &done, err);
+            if (rc < 0) return rc;
+        }
+        if (!done) {
+            int rc = wd_rt_poll(t, err);
             if (rc < 0) return rc;
         }
         int64_t now = mono_ns();
@@ -542,7 +526,9 @@ static void *task_main(void *arg)
         const wd_op *op = failed ? failed : t->fail_op;
         job_fail(j, rc, &err, op && op->node ? op->node->name : NULL);
     }
-    task_close(t);
+    /* under checkpoints the operators stay open for the final commit */
+    if (!j->opts.store) task_close(t);
+    atomic_store(&t->exited, true);
     return NULL;
 }
 
@@ -604,6 +590,7 @@ static int setup_task(wd_job *j, task *t, wd_error *err)
         op->parallelism = ch->parallelism;
         op->next = k + 1 < n ? &t->ops[k + 1] : NULL;
         op->watermark = INT64_MIN;
+        op->checkpointing = j->opts.store != NULL;
         atomic_store(&op->metrics.watermark, INT64_MIN);
     }
     wd_op *last = &t->ops[n - 1];
@@ -717,9 +704,13 @@ static int open_task(wd_job *j, task *t, wd_error *err)
 
 static void job_destroy(wd_job *j)
 {
+    wd_rt_ckpt_free(j);
     for (uint32_t i = 0; i < j->ntasks; i++) {
         task *t = j->all[i];
         if (!t) continue;
+        for (uint32_t k = 0; k < t->nheld; k++)
+            if (t->held[k].kind == WD_MSG_BATCH) wd_batch_release(t->held[k].batch);
+        wd_free(t->held);
         if (t->ops && t->opened) task_close(t);
         for (uint32_t r = 0; r < t->nroutes; r++)
             if (t->routes[r].ev) wd_eval_free(t->routes[r].ev);
@@ -803,6 +794,7 @@ int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_er
             t->job = j;
             t->chain = ch;
             t->subtask = s;
+            t->index = j->ntasks;
             atomic_init(&t->dropped, 0);
             j->chain_tasks[c][s] = t;
             j->all[j->ntasks++] = t;
@@ -812,6 +804,7 @@ int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_er
     for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++) rc = setup_task(j, j->all[i], err);
     for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++) rc = setup_inputs(j, j->all[i], err);
     for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++) rc = open_task(j, j->all[i], err);
+    if (rc == 0) rc = wd_rt_ckpt_open(j, err);
     if (rc < 0) goto fail;
 
     j->joined = false;
@@ -825,6 +818,12 @@ int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_er
             goto fail;
         }
         t->started = true;
+    }
+    rc = wd_rt_ckpt_start(j, err);
+    if (rc < 0) {
+        job_stop(j);
+        join_all(j);
+        goto fail;
     }
     *out = j;
     return 0;
@@ -849,6 +848,20 @@ int wd_job_wait(wd_job *j, wd_error *err)
     }
     for (uint32_t i = 0; i < j->ntasks; i++)
         if (!j->all[i]->finished) return wd_err(err, WD_ESTOPPED, "job stopped");
+    if (j->coord && !j->finish_done) {
+        /* the input has ended everywhere: the last checkpoint, then commit */
+        j->finish_done = true;
+        wd_error e;
+        wd_err_clear(&e);
+        int rc = wd_rt_finish(j, &e);
+        if (rc < 0) {
+            j->failed = true;
+            j->rc = rc;
+            j->error = e;
+            if (err && err->code == 0) *err = e;
+            return rc;
+        }
+    }
     return 0;
 }
 

@@ -21,10 +21,23 @@
 
 typedef struct wd_job wd_job;
 
+struct wd_store;
+
 typedef struct wd_job_opts {
     uint32_t batch_rows;  /* rows per source batch (0: WD_BATCH_ROWS) */
     int64_t linger_ns;    /* max wait to fill a batch (0: 50 ms) */
     uint64_t queue_rows;  /* capacity of each input queue in rows (0: 65536) */
+    /*
+     * Checkpoints (none when store is NULL): the job restores the newest
+     * complete epoch in the store (refusing one of another query unless
+     * force), then takes an epoch every checkpoint_interval_ns (0: 10 s),
+     * keeping the newest checkpoint_keep (0: 3).
+     */
+    struct wd_store *store;
+    const char *query;    /* fingerprint of the query (recorded, compared) */
+    bool force;
+    int64_t checkpoint_interval_ns;
+    uint32_t checkpoint_keep;
 } wd_job_opts;
 
 /* Start running g (which must outlive the job). */
@@ -39,6 +52,20 @@ int wd_job_wait(wd_job *j, wd_error *err);
 /* Ask every subtask to stop soon (SIGINT); wd_job_wait then returns WD_ESTOPPED
  * unless the job had already finished. */
 void wd_job_cancel(wd_job *j);
+
+/*
+ * Stop after a final checkpoint (SIGINT / SIGTERM under checkpoints):
+ * sources stop after the final barrier, the epoch completes, two-phase
+ * sinks commit it, then the job is cancelled.  0 when the checkpoint is
+ * complete (a restart resumes from it with nothing lost or repeated), or
+ * WD_EIO with err saying why not (the job is cancelled either way).
+ * Without checkpoints it is wd_job_cancel.
+ */
+int wd_job_stop_checkpoint(wd_job *j, int64_t timeout_ns, wd_error *err);
+
+/* The epoch the job restored at start (0: none) and whether that epoch
+ * had finished the job. */
+uint64_t wd_job_restored_epoch(const wd_job *j, bool *finished);
 
 /* Total rows received by sinks, rows dropped as bad data, late rows. */
 typedef struct wd_job_stats {

@@ -77,6 +77,121 @@ void wd_queue_cancel(wd_queue *q);
 /* Rows currently queued (for metrics; racy by nature). */
 uint64_t wd_queue_rows(wd_queue *q);
 
+/* ---- subtasks and jobs (runtime.c, runtime_ckpt.c) ---------------------- */
+
+#include "common/alloc.h"
+#include "common/timeutil.h"
+#include "connectors/connector.h"
+#include "expr/expr.h"
+#include "plan/graph.h"
+#include "runtime/runtime.h"
+
+#define TICK_NS (50 * WD_NS_PER_MS)
+
+typedef struct task task;
+
+/* One out edge of a subtask's chain, as seen by that subtask. */
+typedef struct route {
+    const wd_edge *edge;
+    task **targets;      /* FORWARD: the one same-index subtask; else all */
+    uint32_t ntargets;
+    uint32_t channel;    /* this subtask's channel index at each target */
+    wd_eval *ev;         /* SHUFFLE: the key expressions */
+    uint32_t rr;         /* REBALANCE: next target */
+    uint32_t *counts;    /* SHUFFLE scratch, ntargets each */
+    uint32_t *offs;
+} route;
+
+struct task {
+    wd_job *job;
+    const wd_chain *chain;
+    uint32_t subtask;
+    wd_op *ops;          /* chain->nnodes operators */
+    bool *opened;
+    uint32_t first;      /* first op with behaviour: 1 for source chains */
+    bool is_source;
+    wd_source *src;
+
+    /* input (non-source chains) */
+    wd_queue q;
+    bool has_queue;
+    uint32_t nchan;
+    int64_t *ch_wm;
+    bool *ch_ended;
+    bool *ch_idle;       /* the channel said it is idle (WD_WATERMARK_IDLE) */
+    bool *ch_barrier;
+    uint32_t nended, nbarrier;
+    uint64_t barrier_epoch;
+
+    /* output */
+    route *routes;
+    uint32_t nroutes;
+    wd_arena scratch;    /* shuffle key columns, reset per batch */
+    uint64_t *hashes;
+    uint32_t *part, *idx;
+    uint32_t scap;
+
+    const wd_op *fail_op; /* fallback for naming an error */
+    pthread_t th;
+    bool started;
+    bool finished;       /* ended normally */
+    _Atomic bool exited; /* the thread is done with the task's operators */
+    _Atomic uint64_t dropped;
+
+    /* checkpoints (runtime_ckpt.c) */
+    uint32_t index;              /* in job->all: the coordinator's participant */
+    wd_msg *held;                /* aligning: messages of channels past the barrier */
+    uint32_t nheld, held_cap;
+    _Atomic uint64_t inject_epoch; /* sources: the epoch to start */
+    _Atomic bool inject_stop;    /* … and then produce nothing more */
+    bool producing_stopped;
+    uint64_t acked_epoch;        /* the last epoch this task snapshotted */
+    uint64_t committed;          /* the last epoch committed on its operators */
+    bool ended;                  /* (job mu) its final snapshot is taken */
+    struct rt_snap *final;       /* that snapshot, acknowledged for later epochs */
+};
+
+struct wd_job {
+    const wd_graph *g;
+    wd_job_opts opts;
+    wd_arena arena;
+    wd_chains chains;
+    task ***chain_tasks; /* per chain: its parallelism subtasks */
+    uint32_t ntasks;
+    task **all;          /* every task */
+    uint32_t *chan_base; /* per edge: first channel index at the target */
+    _Atomic bool stop;
+    pthread_mutex_t mu;  /* error and sleeps */
+    pthread_cond_t cv;
+    bool failed;
+    int rc;
+    wd_error error;
+    bool joined;
+
+    /* checkpoints (runtime_ckpt.c); store NULL: none */
+    struct wd_ckpt_loaded *loaded;   /* the state being restored at start */
+    uint64_t restored;               /* its epoch (0: none) */
+    bool restored_finished;
+    struct wd_coord *coord;
+    struct wd_ckpt_opinfo *opinfo;
+    uint32_t nopinfo;
+    uint64_t inflight;               /* (mu) the epoch last injected */
+    bool finish_done;
+    _Atomic uint64_t committed;      /* the newest complete epoch */
+    struct rt_uploader *up;
+};
+
+
+/* runtime_ckpt.c: checkpoints of a job in this process. */
+int wd_rt_ckpt_open(wd_job *j, wd_error *err);    /* after open_task: restore, coordinator */
+int wd_rt_ckpt_start(wd_job *j, wd_error *err);   /* after threads start: periodic epochs */
+void wd_rt_ckpt_free(wd_job *j);
+int wd_rt_snapshot(task *t, uint64_t epoch, wd_error *err);  /* barrier passed: snapshot, submit */
+int wd_rt_task_ended(task *t, wd_error *err);     /* end of input: final snapshot */
+int wd_rt_poll(task *t, wd_error *err);           /* commit completed epochs */
+int wd_rt_finish(wd_job *j, wd_error *err);       /* all ended: last epoch, commit */
+int wd_rt_hold(task *t, const wd_msg *m);         /* keep m until the barrier completes */
+
 /* ---- shared with ops/op.c ---------------------------------------------- */
 
 /* The innermost operator that failed on this thread since the last call. */

@@ -473,7 +473,7 @@ static int open_sink(const char *path, const char *format, bool updating, uint32
     if (format) kv[n++] = (wd_opt){"format", format, {0, 0}, {0, 0}};
     o.n = n;
     o.kv = kv;
-    wd_sink_spec spec = {schema(), &o, subtask, 2, updating};
+    wd_sink_spec spec = {schema(), &o, subtask, 2, updating, false};
     wd_err_clear(err);
     return wd_conn_single_file.open_sink(&spec, out, err);
 }
@@ -537,7 +537,7 @@ static void test_stdout_and_blackhole(void **state)
     char path[300];
     snprintf(path, sizeof path, "%s/stdout.txt", dir);
     wd_batch *b = sample_batch(true);
-    wd_sink_spec spec = {schema(), NULL, 0, 1, false};
+    wd_sink_spec spec = {schema(), NULL, 0, 1, false, false};
     wd_sink *k;
     wd_error e = {0};
     assert_int_equal(wd_stdout_sink_open(&spec, &k, &e), 0);
