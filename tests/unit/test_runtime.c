@@ -31,6 +31,8 @@
 #include "plan/graph.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_int.h"
+#include "state/snapshot.h"
+#include "state/store.h"
 
 /* ---- test source ------------------------------------------------------- */
 
@@ -40,6 +42,7 @@ typedef struct src_cfg {
     bool unbounded;       /* never ends; alternates batches and long idles */
     int64_t wm_cap[4];    /* per subtask: highest watermark it reports (0: none) */
     uint32_t end_after[4]; /* per subtask: 1 + a subtask that must end first (0: none) */
+    int sleep_us;         /* per batch: a slow source (subtask 1: 8×) */
 } src_cfg;
 
 static src_cfg g_src;
@@ -70,6 +73,7 @@ static int tsrc_next(wd_source *s, wd_batch **out, int64_t *wait_ns, wd_error *e
         *wait_ns = 10 * WD_NS_PER_SEC; /* the runtime caps idle sleeps */
         return WD_SRC_IDLE;
     }
+    if (g_src.sleep_us) usleep((useconds_t)(g_src.sleep_us * (1 + 7 * (t->sub & 1))));
     uint32_t R = g_src.rows;
     wd_batch *b = wd_batch_new(t->schema, R);
     int64_t *id = b->cols[0].data, *key = b->cols[1].data, *ts = b->cols[2].data;
@@ -101,8 +105,37 @@ static int64_t tsrc_wm(wd_source *s)
 static uint64_t tsrc_dropped(wd_source *s) { return 0; }
 static void tsrc_close(wd_source *s) { wd_free(s); }
 
-static const wd_source_vt tsrc_vt = {
-    .next = tsrc_next, .watermark = tsrc_wm, .dropped = tsrc_dropped, .close = tsrc_close};
+/* Checkpoints: the next batch number of each subtask (a global record). */
+static int tsrc_snapshot(wd_source *s, wd_snap_out *w, wd_error *err)
+{
+    tsrc *t = (tsrc *)s;
+    int rc = wd_snap_table_begin(w, "pos", WD_SNAP_GLOBAL, err);
+    if (rc == 0) wd_snap_put(w, 0, &t->i, sizeof t->i);
+    return rc;
+}
+
+static int tsrc_restore(wd_source *s, wd_snap_in *r, wd_error *err)
+{
+    tsrc *t = (tsrc *)s;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, "pos");
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint64_t i = wd_rd_u64(&d);
+        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+        if (rec.from_subtask == t->sub) t->i = i;
+    }
+    return rc;
+}
+
+static const wd_source_vt tsrc_vt = {.next = tsrc_next,
+                                     .watermark = tsrc_wm,
+                                     .dropped = tsrc_dropped,
+                                     .snapshot = tsrc_snapshot,
+                                     .restore = tsrc_restore,
+                                     .close = tsrc_close};
 
 static int tsrc_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
 {
@@ -665,6 +698,211 @@ static void test_free_running(void **state)
     rec_free(r);
 }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/* A keyed counter: rows per key (13 keys), checkpointed as keyed records;
+ * at the end of input it adds its counts to g_counts. */
+static _Atomic uint64_t g_counts[13];
+
+typedef struct counter {
+    uint64_t n[13];
+    uint32_t kh[13];
+} counter;
+
+static int cnt_open(wd_op *op, wd_error *err)
+{
+    op->state = wd_calloc(1, sizeof(counter));
+    return op->state ? 0 : WD_ENOMEM;
+}
+
+static int cnt_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
+{
+    counter *c = op->state;
+    uint64_t h[4096];
+    assert_true(b->nrows <= 4096);
+    wd_hash_rows(&b->cols[1], 1, b->nrows, h);
+    const int64_t *key = b->cols[1].data;
+    for (uint32_t i = 0; i < b->nrows; i++) {
+        c->n[key[i]]++;
+        c->kh[key[i]] = (uint32_t)(h[i] >> 32);
+        /* the shuffle sent the key here */
+        assert_int_equal(wd_hash_partition(h[i], op->parallelism), op->subtask);
+    }
+    return wd_op_emit(op, b, err);
+}
+
+static int cnt_end(wd_op *op, wd_error *err)
+{
+    counter *c = op->state;
+    for (int k = 0; k < 13; k++) atomic_fetch_add(&g_counts[k], c->n[k]);
+    return 0;
+}
+
+static int cnt_snapshot(wd_op *op, wd_snap_out *w, wd_error *err)
+{
+    counter *c = op->state;
+    int rc = wd_snap_table_begin(w, "counts", WD_SNAP_KEYED, err);
+    for (int64_t k = 0; k < 13 && rc == 0; k++) {
+        if (!c->n[k]) continue;
+        wd_buf *b = wd_snap_rec_begin(w, c->kh[k]);
+        wd_snap_put_i64(b, k);
+        wd_snap_put_u64(b, c->n[k]);
+        wd_snap_rec_end(w);
+    }
+    return rc;
+}
+
+static int cnt_restore(wd_op *op, wd_snap_in *r, wd_error *err)
+{
+    counter *c = op->state;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, "counts");
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        int64_t k = wd_rd_i64(&d);
+        uint64_t n = wd_rd_u64(&d);
+        if (!wd_rd_done(&d) || k < 0 || k >= 13) return wd_snap_bad_record(r, err);
+        c->n[k] += n;
+        c->kh[k] = rec.khash;
+    }
+    return rc;
+}
+
+static void cnt_close(wd_op *op) { wd_free(op->state); }
+
+static const wd_op_vt cnt_vt = {
+    .name = "count",
+    .open = cnt_open,
+    .on_batch = cnt_batch,
+    .on_end = cnt_end,
+    .snapshot = cnt_snapshot,
+    .restore = cnt_restore,
+    .close = cnt_close,
+};
+
+/* source(2) -shuffle(key)-> count(p) -forward-> sink */
+static wd_graph *ckpt_graph(uint32_t p, recorder *rs)
+{
+    wd_graph *g = wd_graph_new();
+    wd_node *src = add_source(g, 2);
+    wd_node *cnt = wd_graph_add_node(g, WD_N__OTHER, "count");
+    cnt->parallelism = p;
+    cnt->vt = &cnt_vt;
+    cnt->ninputs = 1;
+    cnt->out_schema = test_schema(g);
+    wd_node *sink = add_rec(g, "sink:rec", WD_N_SINK, p, rs);
+    set_shuffle_key(g, wd_graph_connect(g, src, cnt, 0, WD_E_SHUFFLE));
+    wd_graph_connect(g, cnt, sink, 0, WD_E_FORWARD);
+    return g;
+}
+
+/*
+ * Crash (cancel without a checkpoint) after some periodic checkpoints,
+ * resume; stop with a final checkpoint part way, resume at another
+ * parallelism and run to the end: the counts equal those of one
+ * uninterrupted run (every row counted exactly once) — which needs the
+ * barriers of the fast and the slow source subtask aligned.  A last run
+ * of the finished job adds nothing.
+ */
+static void test_checkpoint_stop_resume(void **state)
+{
+    char dir[] = "/tmp/wadi-rt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    wd_store *st = NULL;
+    wd_error err = {0};
+    assert_int_equal(wd_store_open(dir, &st, &err), 0);
+    reset_src(200, 50);
+    g_src.sleep_us = 1000;
+    for (int k = 0; k < 13; k++) atomic_store(&g_counts[k], 0);
+    wd_job_opts o = {.queue_rows = 256, .store = st, .query = "q",
+                     .checkpoint_interval_ns = 10 * WD_NS_PER_MS};
+
+    /* runs 0-2: p = 2, each "crashes" after some checkpoints */
+    recorder *rs;
+    wd_graph *g;
+    wd_job *j = NULL;
+    for (int run = 0; run < 3; run++) {
+        rs = rec_new();
+        g = ckpt_graph(2, rs);
+        assert_int_equal(wd_job_start(g, &o, &j, &err), 0);
+        if (run > 0) assert_true(wd_job_restored_epoch(j, NULL) > 0);
+        usleep(50 * 1000);
+        wd_job_cancel(j);
+        assert_int_equal(wd_job_wait(j, &err), WD_ESTOPPED);
+        wd_job_free(j);
+        wd_graph_free(g);
+        rec_free(rs);
+    }
+
+    /* run 3: p = 2, resumes, then stopped after a while */
+    rs = rec_new();
+    g = ckpt_graph(2, rs);
+    assert_int_equal(wd_job_start(g, &o, &j, &err), 0);
+    assert_true(wd_job_restored_epoch(j, NULL) > 0);
+    usleep(40 * 1000);
+    assert_int_equal(wd_job_stop_checkpoint(j, 10 * WD_NS_PER_SEC, &err), 0);
+    assert_int_equal(wd_job_wait(j, &err), WD_ESTOPPED);
+    wd_job_free(j);
+    wd_graph_free(g);
+    uint32_t first = rs->n;
+    rec_free(rs);
+    assert_true(first > 0);
+    for (int k = 0; k < 13; k++) assert_int_equal(atomic_load(&g_counts[k]), 0);
+
+    /* run 2: p = 3, from the checkpoint to the end */
+    rs = rec_new();
+    g = ckpt_graph(3, rs);
+    j = NULL;
+    assert_int_equal(wd_job_start(g, &o, &j, &err), 0);
+    bool finished = true;
+    assert_true(wd_job_restored_epoch(j, &finished) > 0);
+    assert_false(finished);
+    assert_int_equal(wd_job_wait(j, &err), 0);
+    wd_job_free(j);
+    wd_graph_free(g);
+    assert_true(rs->n > 0);
+    rec_free(rs);
+    uint64_t want[13] = {0}, total = 0;
+    for (uint32_t sub = 0; sub < 2; sub++)
+        for (uint64_t i = 0; i < 200; i++)
+            for (uint32_t r = 0; r < 50; r++) want[((sub * 1000000ull + i) * 50 + r) % 13]++;
+    for (int k = 0; k < 13; k++) {
+        assert_int_equal(atomic_load(&g_counts[k]), want[k]);
+        total += want[k];
+    }
+    assert_int_equal(total, 2 * 200 * 50);
+
+    /* run 3: the job had finished: nothing new, the same final state */
+    for (int k = 0; k < 13; k++) atomic_store(&g_counts[k], 0);
+    rs = rec_new();
+    g = ckpt_graph(1, rs);
+    assert_int_equal(wd_job_start(g, &o, &j, &err), 0);
+    assert_true(wd_job_restored_epoch(j, &finished) > 0);
+    assert_true(finished);
+    assert_int_equal(wd_job_wait(j, &err), 0);
+    wd_job_free(j);
+    wd_graph_free(g);
+    assert_int_equal(rs->n, 0);
+    rec_free(rs);
+    for (int k = 0; k < 13; k++) assert_int_equal(atomic_load(&g_counts[k]), want[k]);
+
+    /* another query's state is refused */
+    o.query = "other";
+    rs = rec_new();
+    g = ckpt_graph(1, rs);
+    wd_err_clear(&err);
+    assert_int_equal(wd_job_start(g, &o, &j, &err), WD_EINVALID);
+    assert_non_null(strstr(err.msg, "another query"));
+    wd_graph_free(g);
+    rec_free(rs);
+    wd_store_close(st);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- hashing ------------------------------------------------------------- */
 
 static void test_hash(void **state)
@@ -881,6 +1119,7 @@ int main(void)
         cmocka_unit_test(test_bad_forward),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_free_running),
+        cmocka_unit_test(test_checkpoint_stop_resume),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_queue),
     };
