@@ -31,6 +31,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
@@ -39,6 +40,7 @@
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "connectors/connector.h"
+#include "state/snapshot.h"
 
 /* ---- constants ----------------------------------------------------------- */
 
@@ -522,15 +524,30 @@ static int64_t nx_default_base(const wd_options *opts, uint32_t parallelism)
 
 /* ---- the source ----------------------------------------------------------- */
 
+/*
+ * The events a subtask still has to produce: arithmetic progressions
+ * next, next + step, … below end.  A fresh subtask i of p has one
+ * (i, p, end), kept in next_n / par / end_n; after a restore at another
+ * parallelism it has one per old progression it shares events with
+ * (nx_restore), and each batch comes from the one furthest behind, so
+ * event time advances evenly over them.
+ */
+typedef struct nx_phase {
+    uint64_t next, step, end;
+} nx_phase;
+
 typedef struct nx_source {
     wd_source base;
     nx_gen g;
+    nx_cfg cfg;
     const wd_type *schema;
     int col[3];       /* schema index of person, auction, bid; -1 when absent */
     bool need[3];     /* whether the query reads it */
-    uint32_t subtask, par, rows;
+    uint32_t subtask, par, rows;  /* par: the step of the current phase */
     uint64_t next_n;  /* global number of the next event this subtask produces */
-    uint64_t end_n;   /* this subtask produces events n < end_n */
+    uint64_t end_n;   /* the current phase produces events n < end_n */
+    nx_phase *ph;     /* restored: every phase (the current one is ph[cur]) */
+    uint32_t nph, cur;
     bool paced, ended;
     int64_t start_mono, linger;
 } nx_source;
@@ -743,17 +760,34 @@ static int nx_make_batch(nx_source *s, uint32_t rows, wd_batch **out, wd_error *
     return 0;
 }
 
-/* Events this subtask still has to produce (capped at UINT32_MAX). */
+/* Events the current phase still has to produce. */
 static uint64_t nx_remaining(const nx_source *s)
 {
     if (s->next_n >= s->end_n) return 0;
     return (s->end_n - 1 - s->next_n) / s->par + 1;
 }
 
+/* Restored phases: continue with the one furthest behind. */
+static uint64_t nx_advance(nx_source *s)
+{
+    if (s->nph == 0) return nx_remaining(s);
+    s->ph[s->cur] = (nx_phase){s->next_n, s->par, s->end_n};
+    uint32_t best = s->cur;
+    for (uint32_t i = 0; i < s->nph; i++) {
+        const nx_phase *p = &s->ph[i], *b = &s->ph[best];
+        if (p->next < p->end && (b->next >= b->end || p->next < b->next)) best = i;
+    }
+    s->cur = best;
+    s->next_n = s->ph[best].next;
+    s->par = (uint32_t)s->ph[best].step;
+    s->end_n = s->ph[best].end;
+    return nx_remaining(s);
+}
+
 static int nx_next(wd_source *src, wd_batch **out, int64_t *wait_ns, wd_error *err)
 {
     nx_source *s = (nx_source *)src;
-    uint64_t left = nx_remaining(s);
+    uint64_t left = nx_advance(s);
     if (left == 0) {
         s->ended = true;
         return WD_SRC_END;
@@ -787,11 +821,168 @@ static int nx_next(wd_source *src, wd_batch **out, int64_t *wait_ns, wd_error *e
     return rc ? rc : WD_SRC_BATCH;
 }
 
+/* Exact: just before the earliest event any remaining phase will produce. */
 static int64_t nx_watermark(wd_source *src)
 {
     nx_source *s = (nx_source *)src;
-    if (s->ended || s->next_n >= s->end_n) return INT64_MAX;
-    return nx_time(&s->g, s->next_n) - 1;
+    if (s->ended) return INT64_MAX;
+    uint64_t first = s->next_n < s->end_n ? s->next_n : UINT64_MAX;
+    for (uint32_t i = 0; i < s->nph; i++)
+        if (i != s->cur && s->ph[i].next < s->ph[i].end && s->ph[i].next < first)
+            first = s->ph[i].next;
+    return first == UINT64_MAX ? INT64_MAX : nx_time(&s->g, first) - 1;
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+#define NX_TABLE "nexmark"
+#define NX_SNAP_VERSION 1u
+
+/* One record per subtask: version, base time, then the remaining phases. */
+static int nx_snapshot(wd_source *src, wd_snap_out *w, wd_error *err)
+{
+    nx_source *s = (nx_source *)src;
+    int rc = wd_snap_table_begin(w, NX_TABLE, WD_SNAP_GLOBAL, err);
+    if (rc < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(w, 0);
+    wd_snap_put_u32(b, NX_SNAP_VERSION);
+    wd_snap_put_i64(b, s->g.base);
+    if (s->nph) s->ph[s->cur] = (nx_phase){s->next_n, s->par, s->end_n};
+    nx_phase one = {s->next_n, s->par, s->end_n};
+    const nx_phase *ph = s->nph ? s->ph : &one;
+    uint32_t n = s->nph ? s->nph : 1;
+    wd_snap_put_u32(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        wd_snap_put_u64(b, ph[i].next);
+        wd_snap_put_u64(b, ph[i].step);
+        wd_snap_put_u64(b, ph[i].end);
+    }
+    wd_snap_rec_end(w);
+    return 0;
+}
+
+/* x with a·x ≡ 1 (mod m), for gcd(a, m) = 1 (extended Euclid). */
+static uint64_t nx_inverse(uint64_t a, uint64_t m)
+{
+    __int128 t = 0, nt = 1, r = (__int128)m, nr = (__int128)(a % m);
+    while (nr) {
+        __int128 q = r / nr, x;
+        x = t - q * nt, t = nt, nt = x;
+        x = r - q * nr, r = nr, nr = x;
+    }
+    return (uint64_t)(t < 0 ? t + (__int128)m : t);
+}
+
+static uint64_t nx_gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/*
+ * The events of phase ph that are ≡ j (mod p): again a progression (the
+ * Chinese remainder theorem), or false when there are none.
+ */
+static bool nx_split(const nx_phase *ph, uint64_t j, uint64_t p, nx_phase *out)
+{
+    if (ph->next >= ph->end || ph->step == 0) return false;
+    uint64_t a = ph->next, st = ph->step, g = nx_gcd(st, p);
+    uint64_t d = (j + p - a % p) % p; /* need st·k ≡ d (mod p) */
+    if (d % g) return false;
+    uint64_t pg = p / g;
+    uint64_t k = pg == 1 ? 0
+                         : (uint64_t)((unsigned __int128)(d / g) * nx_inverse((st / g) % pg, pg) % pg);
+    unsigned __int128 first = (unsigned __int128)a + (unsigned __int128)st * k;
+    unsigned __int128 step = (unsigned __int128)(st / g) * p;
+    if (first >= ph->end || step > UINT32_MAX) return false;
+    *out = (nx_phase){(uint64_t)first, (uint64_t)step, ph->end};
+    return true;
+}
+
+static int nx_phase_cmp(const void *x, const void *y)
+{
+    const nx_phase *a = x, *b = y;
+    return a->next < b->next ? -1 : a->next > b->next;
+}
+
+/*
+ * Resume from the old subtasks' records: this subtask (j of p) produces,
+ * of every progression an old subtask had left, the events ≡ j (mod p) —
+ * so over all new subtasks every event not yet produced is produced once.
+ */
+static int nx_restore(wd_source *src, wd_snap_in *r, wd_error *err)
+{
+    nx_source *s = (nx_source *)src;
+    nx_phase *ph = NULL;
+    uint32_t nph = 0, cap = 0;
+    int64_t base = 0;
+    bool have = false;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, NX_TABLE);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint32_t ver = wd_rd_u32(&d);
+        int64_t b = wd_rd_i64(&d);
+        uint32_t n = wd_rd_u32(&d);
+        if (d.bad || ver != NX_SNAP_VERSION || n > (uint32_t)(rec.len / 24) ||
+            (have && b != base)) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
+        base = b;
+        have = true;
+        for (uint32_t i = 0; i < n; i++) {
+            nx_phase old = {wd_rd_u64(&d), wd_rd_u64(&d), wd_rd_u64(&d)}, mine;
+            if (d.bad) break;
+            if (!nx_split(&old, s->subtask, r->parallelism, &mine)) continue;
+            if (nph == cap) {
+                cap = cap ? cap * 2 : 8;
+                nx_phase *t = wd_realloc(ph, cap * sizeof *t);
+                if (!t) {
+                    wd_free(ph);
+                    return wd_err(err, WD_ENOMEM, "nexmark: out of memory");
+                }
+                ph = t;
+            }
+            ph[nph++] = mine;
+        }
+        if (!wd_rd_done(&d)) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
+    }
+    if (rc < 0 || !have) {
+        wd_free(ph);
+        return rc;
+    }
+    /* the restored run generates the same events: the recorded base time */
+    if ((rc = nx_gen_init(&s->g, (uint64_t)s->cfg.seed, base, s->cfg.rate, err))) {
+        wd_free(ph);
+        return rc;
+    }
+    qsort(ph, nph, sizeof *ph, nx_phase_cmp);
+    wd_free(s->ph);
+    s->ph = ph;
+    s->nph = nph;
+    s->cur = 0;
+    if (nph) {
+        s->next_n = ph[0].next;
+        s->par = (uint32_t)ph[0].step;
+        s->end_n = ph[0].end;
+    } else {
+        s->next_n = s->end_n = 0; /* nothing left */
+    }
+    if (nph == 1) s->nph = 0; /* one progression: the plain path */
+    /* pacing continues from the earliest event left, due now */
+    uint64_t first = nph ? ph[0].next : 0;
+    s->start_mono = wd_mono_ns() - (int64_t)nx_off(&s->g, first);
+    return 0;
 }
 
 static uint64_t nx_dropped(wd_source *src)
@@ -800,10 +991,18 @@ static uint64_t nx_dropped(wd_source *src)
     return 0;
 }
 
-static void nx_close(wd_source *src) { wd_free(src); }
+static void nx_close(wd_source *src)
+{
+    wd_free(((nx_source *)src)->ph);
+    wd_free(src);
+}
 
-static const wd_source_vt nx_vt = {
-    .next = nx_next, .watermark = nx_watermark, .dropped = nx_dropped, .close = nx_close};
+static const wd_source_vt nx_vt = {.next = nx_next,
+                                   .watermark = nx_watermark,
+                                   .dropped = nx_dropped,
+                                   .snapshot = nx_snapshot,
+                                   .restore = nx_restore,
+                                   .close = nx_close};
 
 /* Global event limit for cfg: event_count, runtime, and the int64 time range. */
 static uint64_t nx_end(const nx_gen *g, const nx_cfg *c)
@@ -863,6 +1062,7 @@ static int nx_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
         wd_free(s);
         return rc;
     }
+    s->cfg = c;
     s->next_n = s->subtask;
     s->end_n = nx_end(&s->g, &c);
     s->paced = c.paced;
