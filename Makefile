@@ -64,6 +64,7 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_bench
 	@bench/run.sh
+	@bench/checkpoint.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -196,6 +196,6 @@ int wd_options_check(const wd_connector *c, const wd_options *o, wd_error *err);
 
 /* Registered connectors. */
 extern const wd_connector wd_conn_nexmark, wd_conn_impulse, wd_conn_single_file,
-    wd_conn_stdout, wd_conn_blackhole;
+    wd_conn_filesystem, wd_conn_stdout, wd_conn_blackhole;
 
 #endif

@@ -966,7 +966,7 @@ static int nx_restore(wd_source *src, wd_snap_in *r, wd_error *err)
         wd_free(ph);
         return rc;
     }
-    qsort(ph, nph, sizeof *ph, nx_phase_cmp);
+    if (nph > 1) qsort(ph, nph, sizeof *ph, nx_phase_cmp);
     wd_free(s->ph);
     s->ph = ph;
     s->nph = nph;

@@ -7,7 +7,8 @@
 #include "connectors/connector.h"
 
 static const wd_connector *const all[] = {
-    &wd_conn_nexmark, &wd_conn_impulse, &wd_conn_single_file, &wd_conn_stdout, &wd_conn_blackhole,
+    &wd_conn_nexmark, &wd_conn_impulse, &wd_conn_single_file, &wd_conn_filesystem,
+    &wd_conn_stdout, &wd_conn_blackhole,
 };
 
 const wd_connector *wd_connector_find(const char *name)

@@ -30,8 +30,11 @@
  */
 #include "connectors/single_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +43,7 @@
 #include "batch/json.h"
 #include "common/alloc.h"
 #include "common/timeutil.h"
+#include "state/snapshot.h"
 
 #define READ_CHUNK (256u * 1024u)
 #define MAX_LINE (1u << 30)
@@ -108,6 +112,7 @@ typedef struct sf_source {
     uint64_t line;        /* number of the last line read (1-based) */
     uint64_t pos;         /* file offset of buf[beg] */
     uint64_t offset;      /* file offset after the last line of the last batch */
+    uint64_t offset_line; /* the number of that line */
     uint64_t dropped;
     wd_json_decoder *dec;
     const wd_type *schema;
@@ -259,6 +264,7 @@ static int sf_next(wd_source *src, wd_batch **out, int64_t *wait_ns, wd_error *e
     }
     if (b && b->nrows) {
         s->offset = s->pos;
+        s->offset_line = s->line;
         wd_batch_seal(b);
         *out = b;
         return WD_SRC_BATCH;
@@ -282,8 +288,49 @@ static void sf_close(wd_source *src)
     wd_free(s);
 }
 
-static const wd_source_vt sf_source_vt = {
-    .next = sf_next, .watermark = sf_watermark, .dropped = sf_dropped, .close = sf_close};
+/* Checkpoints: the byte offset (and line number) after the last batch. */
+static int sf_snapshot(wd_source *src, wd_snap_out *w, wd_error *err)
+{
+    sf_source *s = (sf_source *)src;
+    int rc = wd_snap_table_begin(w, "single_file", WD_SNAP_GLOBAL, err);
+    if (rc < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(w, 0);
+    wd_snap_put_u64(b, s->offset);
+    wd_snap_put_u64(b, s->offset_line);
+    wd_snap_rec_end(w);
+    return 0;
+}
+
+/* Only subtask 0 reads the file: resume at the offset old subtask 0 recorded. */
+static int sf_restore(wd_source *src, wd_snap_in *r, wd_error *err)
+{
+    sf_source *s = (sf_source *)src;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, "single_file");
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint64_t off = wd_rd_u64(&d), line = wd_rd_u64(&d);
+        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+        if (rec.from_subtask != 0 || s->fd < 0) continue;
+        if (lseek(s->fd, (off_t)off, SEEK_SET) < 0)
+            return wd_err(err, WD_EIO, "%s: cannot resume at byte %llu: %s", s->path,
+                          (unsigned long long)off, strerror(errno));
+        s->beg = s->end = s->scanned = 0;
+        s->eof = false;
+        s->pos = s->offset = off;
+        s->line = s->offset_line = line;
+    }
+    return rc;
+}
+
+static const wd_source_vt sf_source_vt = {.next = sf_next,
+                                          .watermark = sf_watermark,
+                                          .dropped = sf_dropped,
+                                          .snapshot = sf_snapshot,
+                                          .restore = sf_restore,
+                                          .close = sf_close};
 
 uint64_t wd_single_file_offset(const wd_source *s)
 {
@@ -380,15 +427,53 @@ static int sf_open_source(const wd_source_spec *spec, wd_source **out, wd_error 
 /* sink                                                                    */
 /* ====================================================================== */
 
+/* ---- lines of the file sinks (single_file, filesystem) ---- */
+
+int wd_line_enc_init(const wd_sink_spec *spec, wd_line_enc *e, wd_error *err)
+{
+    sf_format fmt;
+    int rc = sf_format_of(spec->opts, false, &fmt, err);
+    if (rc) return rc;
+    if ((rc = wd_json_opts_from(spec->opts, &e->jo, err))) return rc;
+    if (fmt == SF_RAW && raw_column(spec->schema, err) < 0) return WD_ETYPE;
+    if (fmt == SF_RAW && spec->updating)
+        return wd_err(err, WD_EPLAN, "format 'raw_string' cannot carry an updating stream");
+    e->raw = fmt == SF_RAW;
+    e->debezium = fmt == SF_DEBEZIUM || spec->updating;
+    return 0;
+}
+
+void wd_line_enc_row(const wd_line_enc *e, const wd_batch *b, uint32_t r, wd_buf *out)
+{
+    if (e->raw) {
+        const wd_col *c = &b->cols[0];
+        if (wd_col_valid(c, r)) {
+            wd_str v = WD_COL_GET(c, wd_str, r);
+            wd_buf_put(out, v.ptr, v.len);
+        }
+    } else if (e->debezium || (b->retract && b->retract[r])) {
+        wd_json_encode_debezium(b, r, out);
+    } else {
+        wd_json_encode_row_opts(b, r, &e->jo, out);
+    }
+    wd_buf_putc_fast(out, '\n');
+}
+
 typedef struct sf_sink {
     wd_sink base;
     char *path;
-    int fd;
+    int fd;               /* the file, or (two-phase) the staging file, or -1 */
     wd_buf buf;
-    sf_format fmt;
-    bool debezium;
-    wd_json_opts jo;
+    wd_line_enc enc;
     uint64_t rows;
+    uint32_t subtask;
+    /* two-phase (under checkpoints), see sf_sink_snapshot */
+    bool two_phase, started;
+    char *hidden;         /* "DIR/.NAME": staging and pending files start so */
+    uint64_t staged;      /* bytes in the staging file */
+    uint64_t target_len;  /* bytes of the file after the last commit */
+    struct sf_pend { uint64_t epoch, size; } *pend;
+    uint32_t npend, pcap;
 } sf_sink;
 
 void wd_single_file_sink_path(const char *path, uint32_t subtask, char *out, size_t n)
@@ -399,9 +484,17 @@ void wd_single_file_sink_path(const char *path, uint32_t subtask, char *out, siz
         snprintf(out, n, "%s-%u", path, subtask);
 }
 
-/* Write the buffered bytes to the file. */
+static int sf_start(sf_sink *s, wd_error *err);
+static int sf_open_staging(sf_sink *s, wd_error *err);
+
+/* Write the buffered bytes to the file (two-phase: the staging file). */
 static int sf_drain(sf_sink *s, wd_error *err)
 {
+    if (s->two_phase && s->buf.len) {
+        int rc = sf_start(s, err);
+        if (rc < 0) return rc;
+    }
+    s->staged += s->buf.len;
     size_t off = 0;
     while (off < s->buf.len) {
         ssize_t w = write(s->fd, s->buf.data + off, s->buf.len - off);
@@ -421,18 +514,7 @@ static int sf_write(wd_sink *sink, const wd_batch *b, wd_error *err)
 {
     sf_sink *s = (sf_sink *)sink;
     for (uint32_t r = 0; r < b->nrows; r++) {
-        if (s->fmt == SF_RAW) {
-            const wd_col *c = &b->cols[0];
-            if (wd_col_valid(c, r)) {
-                wd_str v = WD_COL_GET(c, wd_str, r);
-                wd_buf_put(&s->buf, v.ptr, v.len);
-            }
-        } else if (s->debezium || (b->retract && b->retract[r])) {
-            wd_json_encode_debezium(b, r, &s->buf);
-        } else {
-            wd_json_encode_row_opts(b, r, &s->jo, &s->buf);
-        }
-        wd_buf_putc_fast(&s->buf, '\n');
+        wd_line_enc_row(&s->enc, b, r, &s->buf);
         if (s->buf.len >= SINK_FLUSH_BYTES) {
             int rc = sf_drain(s, err);
             if (rc) return rc;
@@ -444,43 +526,251 @@ static int sf_write(wd_sink *sink, const wd_batch *b, wd_error *err)
 
 static int sf_flush(wd_sink *sink, wd_error *err) { return sf_drain((sf_sink *)sink, err); }
 
+/*
+ * Two-phase writing (under checkpoints).  Rows since the last checkpoint
+ * go to a hidden staging file ".NAME.inprogress" next to the file; at a
+ * checkpoint it becomes ".NAME.pending-EPOCH" and the snapshot records the
+ * file's committed length and the pending sizes; commit appends pending
+ * files of completed epochs, in order, to the file.  Restore redoes what
+ * a crash interrupted — using the recorded lengths, so appending twice is
+ * impossible — and cuts the file back to what the restored epoch
+ * committed.
+ */
+static void sf_name(const sf_sink *s, const char *what, uint64_t epoch, char *out, size_t n)
+{
+    if (epoch == UINT64_MAX)
+        snprintf(out, n, "%s.%s", s->hidden, what);
+    else
+        snprintf(out, n, "%s.%s-%llu", s->hidden, what, (unsigned long long)epoch);
+}
+
+/* Delete the staging and pending files; keep those of epochs in keep. */
+static void sf_sweep(sf_sink *s)
+{
+    char p[4096];
+    sf_name(s, "inprogress", UINT64_MAX, p, sizeof p);
+    unlink(p);
+    const char *slash = strrchr(s->hidden, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - s->hidden) : 1,
+             slash ? s->hidden : ".");
+    const char *base = slash ? slash + 1 : s->hidden;
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".pending-", 9) != 0)
+            continue;
+        uint64_t ep = strtoull(e->d_name + bl + 9, NULL, 10);
+        bool keep = false;
+        for (uint32_t i = 0; i < s->npend; i++) keep |= s->pend[i].epoch == ep;
+        if (keep) continue;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Before the first rows or checkpoint of a run that restored nothing: the
+ * file starts empty, as without checkpoints. */
+static int sf_start(sf_sink *s, wd_error *err)
+{
+    if (s->started) return 0;
+    s->started = true;
+    if (ftruncate(s->fd, 0) < 0)
+        return wd_err(err, WD_EIO, "cannot truncate '%s': %s", s->path, strerror(errno));
+    s->target_len = 0;
+    sf_sweep(s);
+    return sf_open_staging(s, err);
+}
+
+static int sf_open_staging(sf_sink *s, wd_error *err)
+{
+    char p[4096];
+    sf_name(s, "inprogress", UINT64_MAX, p, sizeof p);
+    if (s->fd >= 0) close(s->fd);
+    s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    s->staged = 0;
+    if (s->fd < 0) return wd_err(err, WD_EIO, "cannot create '%s': %s", p, strerror(errno));
+    return 0;
+}
+
+static int sf_sink_snapshot(wd_sink *sink, wd_snap_out *w, wd_error *err)
+{
+    sf_sink *s = (sf_sink *)sink;
+    int rc = sf_start(s, err);
+    if (rc == 0) rc = sf_drain(s, err);
+    if (rc < 0) return rc;
+    if (s->staged) {
+        char from[4096], to[4096];
+        sf_name(s, "inprogress", UINT64_MAX, from, sizeof from);
+        sf_name(s, "pending", w->epoch, to, sizeof to);
+        if (fsync(s->fd) < 0 || rename(from, to) < 0)
+            return wd_err(err, WD_EIO, "cannot stage output of '%s': %s", s->path,
+                          strerror(errno));
+        if (s->npend == s->pcap) {
+            uint32_t cap = s->pcap ? s->pcap * 2 : 4;
+            struct sf_pend *p = wd_realloc(s->pend, cap * sizeof *p);
+            if (!p) return wd_err(err, WD_ENOMEM, "out of memory");
+            s->pend = p;
+            s->pcap = cap;
+        }
+        s->pend[s->npend++] = (struct sf_pend){w->epoch, s->staged};
+        if ((rc = sf_open_staging(s, err)) < 0) return rc;
+    }
+    if ((rc = wd_snap_table_begin(w, "single_file_sink", WD_SNAP_GLOBAL, err)) < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(w, 0);
+    wd_snap_put_u64(b, s->target_len);
+    wd_snap_put_u32(b, s->npend);
+    for (uint32_t i = 0; i < s->npend; i++) {
+        wd_snap_put_u64(b, s->pend[i].epoch);
+        wd_snap_put_u64(b, s->pend[i].size);
+    }
+    wd_snap_rec_end(w);
+    return 0;
+}
+
+/* Append pending file `epoch` (size bytes) to the file at target_len. */
+static int sf_append(sf_sink *s, uint64_t epoch, uint64_t size, wd_error *err)
+{
+    char p[4096];
+    sf_name(s, "pending", epoch, p, sizeof p);
+    int in = open(p, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return wd_err(err, WD_ECORRUPT, "the pending output '%s' is missing: %s", p,
+                      strerror(errno));
+    int out = open(s->path, O_WRONLY | O_CLOEXEC);
+    int rc = 0;
+    if (out < 0 || ftruncate(out, (off_t)s->target_len) < 0) {
+        rc = wd_err(err, WD_EIO, "cannot write '%s': %s", s->path, strerror(errno));
+    } else {
+        char buf[65536];
+        uint64_t done = 0;
+        while (rc == 0 && done < size) {
+            ssize_t n = read(in, buf, sizeof buf);
+            if (n <= 0) {
+                rc = wd_err(err, WD_ECORRUPT, "the pending output '%s' is shorter than recorded",
+                            p);
+                break;
+            }
+            if (pwrite(out, buf, (size_t)n, (off_t)(s->target_len + done)) != n)
+                rc = wd_err(err, WD_EIO, "writing '%s': %s", s->path, strerror(errno));
+            done += (uint64_t)n;
+        }
+        if (rc == 0 && fsync(out) < 0)
+            rc = wd_err(err, WD_EIO, "cannot sync '%s': %s", s->path, strerror(errno));
+    }
+    if (out >= 0) close(out);
+    close(in);
+    if (rc < 0) return rc;
+    s->target_len += size;
+    unlink(p);
+    return 0;
+}
+
+static int sf_sink_commit(wd_sink *sink, uint64_t epoch, wd_error *err)
+{
+    sf_sink *s = (sf_sink *)sink;
+    uint32_t k = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < s->npend; i++) {
+        if (rc == 0 && s->pend[i].epoch <= epoch) {
+            rc = sf_append(s, s->pend[i].epoch, s->pend[i].size, err);
+            if (rc == 0) continue;
+        }
+        s->pend[k++] = s->pend[i];
+    }
+    s->npend = k;
+    return rc;
+}
+
+static int sf_sink_restore(wd_sink *sink, wd_snap_in *r, wd_error *err)
+{
+    sf_sink *s = (sf_sink *)sink;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, "single_file_sink");
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        if (rec.from_subtask != s->subtask) continue;
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint64_t base = wd_rd_u64(&d);
+        uint32_t n = wd_rd_u32(&d);
+        if (d.bad || n > rec.len / 16) return wd_snap_bad_record(r, err);
+        struct stat st;
+        if (fstat(s->fd, &st) < 0)
+            return wd_err(err, WD_EIO, "cannot read '%s': %s", s->path, strerror(errno));
+        uint64_t have = (uint64_t)st.st_size;
+        s->started = true;
+        s->npend = 0;
+        s->target_len = base;
+        for (uint32_t i = 0; i < n && rc >= 0; i++) {
+            uint64_t ep = wd_rd_u64(&d), size = wd_rd_u64(&d);
+            if (d.bad) return wd_snap_bad_record(r, err);
+            if (have >= s->target_len + size) {
+                /* appended before the crash */
+                char p[4096];
+                sf_name(s, "pending", ep, p, sizeof p);
+                unlink(p);
+                s->target_len += size;
+            } else {
+                rc = sf_append(s, ep, size, err);
+            }
+        }
+        if (rc < 0) return rc;
+        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+        /* rows committed after the restored epoch are written again by the replay */
+        if (ftruncate(s->fd, (off_t)s->target_len) < 0)
+            return wd_err(err, WD_EIO, "cannot truncate '%s': %s", s->path, strerror(errno));
+    }
+    if (rc < 0) return rc;
+    if (!s->started) return 0;
+    sf_sweep(s);
+    return sf_open_staging(s, err);
+}
+
 static void sf_sink_close(wd_sink *sink)
 {
     sf_sink *s = (sf_sink *)sink;
     if (!s) return;
     if (s->fd >= 0) {
-        sf_drain(s, NULL);
+        if (!s->two_phase) sf_drain(s, NULL);
         close(s->fd);
     }
+    if (s->two_phase && s->started && s->staged == 0 && s->hidden) {
+        char p[4096];
+        sf_name(s, "inprogress", UINT64_MAX, p, sizeof p);
+        unlink(p); /* nothing staged since the last checkpoint */
+    }
     wd_buf_free(&s->buf);
+    wd_free(s->pend);
+    wd_free(s->hidden);
     wd_free(s->path);
     wd_free(s);
 }
 
-static const wd_sink_vt sf_sink_vt = {.write = sf_write, .flush = sf_flush, .close = sf_sink_close};
+static const wd_sink_vt sf_sink_vt = {.write = sf_write,
+                                      .flush = sf_flush,
+                                      .snapshot = sf_sink_snapshot,
+                                      .commit = sf_sink_commit,
+                                      .restore = sf_sink_restore,
+                                      .close = sf_sink_close};
 
 static int sf_open_sink(const wd_sink_spec *spec, wd_sink **out, wd_error *err)
 {
     *out = NULL;
     const wd_options *o = spec->opts;
-    sf_format fmt;
-    int rc = sf_format_of(o, false, &fmt, err);
+    wd_line_enc enc;
+    int rc = wd_line_enc_init(spec, &enc, err);
     if (rc) return rc;
     const char *path = wd_opt_get(o, "path");
     if (!path || !*path)
         return wd_err(err, WD_EOPTION, "connector 'single_file' needs a non-empty option 'path'");
-    wd_json_opts jo;
-    if ((rc = wd_json_opts_from(o, &jo, err))) return rc;
-    if (fmt == SF_RAW && raw_column(spec->schema, err) < 0) return WD_ETYPE;
-    if (fmt == SF_RAW && spec->updating)
-        return wd_err(err, WD_EPLAN, "format 'raw_string' cannot carry an updating stream");
 
     sf_sink *s = wd_calloc(1, sizeof *s);
     if (!s) return wd_err(err, WD_ENOMEM, "out of memory");
     s->base.vt = &sf_sink_vt;
-    s->fmt = fmt;
-    s->debezium = fmt == SF_DEBEZIUM || spec->updating;
-    s->jo = jo;
+    s->enc = enc;
     size_t n = strlen(path) + 16;
     s->path = wd_malloc(n);
     if (!s->path) {
@@ -488,7 +778,16 @@ static int sf_open_sink(const wd_sink_spec *spec, wd_sink **out, wd_error *err)
         return wd_err(err, WD_ENOMEM, "out of memory");
     }
     wd_single_file_sink_path(path, spec->subtask, s->path, n);
-    s->fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    s->subtask = spec->subtask;
+    s->two_phase = spec->two_phase;
+    if (s->two_phase) {
+        /* the file is kept as it is until restore (or the first rows) */
+        const char *slash = strrchr(s->path, '/');
+        size_t dl = slash ? (size_t)(slash - s->path) + 1 : 0;
+        s->hidden = wd_malloc(strlen(s->path) + 2);
+        if (s->hidden) sprintf(s->hidden, "%.*s.%s", (int)dl, s->path, s->path + dl);
+    }
+    s->fd = open(s->path, O_WRONLY | O_CREAT | (s->two_phase ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
     if (s->fd < 0) {
         int e = errno;
         wd_err(err, WD_EIO, "cannot create '%s': %s", s->path, strerror(e));

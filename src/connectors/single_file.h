@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "batch/json.h"
+#include "common/buf.h"
 #include "connectors/connector.h"
 
 /*
@@ -18,5 +20,19 @@ uint64_t wd_single_file_offset(const wd_source *s);
 /* The file a single_file sink subtask writes: `path` for subtask 0,
  * `path-N` for subtask N > 0.  Writes at most n bytes into out. */
 void wd_single_file_sink_path(const char *path, uint32_t subtask, char *out, size_t n);
+
+/*
+ * How the file sinks (single_file, filesystem) write a row: one line of
+ * JSON, Debezium JSON (format 'debezium_json', or any updating input) or
+ * raw text, by the table's `format` and `json.*` options.
+ */
+typedef struct wd_line_enc {
+    bool raw, debezium;
+    wd_json_opts jo;
+} wd_line_enc;
+
+int wd_line_enc_init(const wd_sink_spec *spec, wd_line_enc *e, wd_error *err);
+/* Append row r of b and a newline to out. */
+void wd_line_enc_row(const wd_line_enc *e, const wd_batch *b, uint32_t r, wd_buf *out);
 
 #endif

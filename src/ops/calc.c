@@ -159,6 +159,7 @@ done:
 }
 
 const wd_op_vt wd_op_calc_vt = {
+    .stateless = true,
     .name = "calc",
     .open = calc_open,
     .on_batch = calc_batch,
@@ -173,6 +174,7 @@ static int union_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
 }
 
 const wd_op_vt wd_op_union_vt = {
+    .stateless = true,
     .name = "union",
     .on_batch = union_batch,
 };

@@ -17,6 +17,7 @@
 #ifndef WD_OP_H
 #define WD_OP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "batch/batch.h"
@@ -45,6 +46,10 @@ typedef struct wd_op_out {
 
 typedef struct wd_op_vt {
     const char *name;
+    /* Keeps no state between messages (calc, union): nothing to checkpoint.
+     * An operator that is neither stateless nor has snapshot cannot run in
+     * a checkpointed job. */
+    bool stateless;
     /* Create runtime state (op->state). */
     int (*open)(wd_op *op, wd_error *err);
     /* A batch on logical input `input`. */

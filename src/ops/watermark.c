@@ -4,12 +4,15 @@
  * It evaluates the table's watermark expression (by default
  * `_timestamp - INTERVAL '1 second'`) over each batch, forwards the batch,
  * and then emits a watermark when the maximum over the rows seen so far
- * advanced: watermarks never go backwards.
+ * advanced: watermarks never go backwards.  Checkpoints keep that maximum
+ * (restored at another parallelism: the smallest of the old subtasks').
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ops/op.h"
+#include "state/snapshot.h"
 
 typedef struct wm_state {
     wd_eval *ev;
@@ -74,10 +77,42 @@ static int wm_tick(wd_op *op, int64_t now_ns, wd_error *err)
     return wd_op_emit_watermark(op, WD_WATERMARK_IDLE, err);
 }
 
+static int wm_snapshot(wd_op *op, wd_snap_out *w, wd_error *err)
+{
+    wm_state *st = op->state;
+    int rc = wd_snap_table_begin(w, "wm_max", WD_SNAP_GLOBAL, err);
+    if (rc == 0) wd_snap_put(w, 0, &st->max, sizeof st->max);
+    return rc;
+}
+
+static int wm_restore(wd_op *op, wd_snap_in *r, wd_error *err)
+{
+    wm_state *st = op->state;
+    bool same = r->old_parallelism == r->parallelism;
+    int64_t min = INT64_MAX;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, "wm_max");
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        int64_t v;
+        if (rec.len != sizeof v) return wd_snap_bad_record(r, err);
+        memcpy(&v, rec.data, sizeof v);
+        if (same && rec.from_subtask == op->subtask) {
+            st->max = v;
+            return 0;
+        }
+        if (v < min) min = v;
+    }
+    if (rc == 0 && min != INT64_MAX) st->max = min;
+    return rc;
+}
+
 const wd_op_vt wd_op_watermark_vt = {
     .name = "watermark",
     .open = wm_open,
     .on_batch = wm_batch,
     .on_tick = wm_tick,
+    .snapshot = wm_snapshot,
+    .restore = wm_restore,
     .close = wm_close,
 };

@@ -363,6 +363,14 @@ int wd_rt_ckpt_open(wd_job *j, wd_error *err)
                           "%s: this source cannot resume from a checkpoint, so the job cannot "
                           "take checkpoints",
                           t->chain->nodes[0]->name);
+        for (uint32_t k = t->first; k < t->chain->nnodes; k++) {
+            const wd_op *op = &t->ops[k];
+            if (op->vt && !op->vt->stateless && (!op->vt->snapshot || !op->vt->restore))
+                return wd_err(err, WD_EUNSUPPORTED,
+                              "%s: this operator cannot be checkpointed yet, so the job cannot "
+                              "take checkpoints",
+                              op->node->name);
+        }
     }
     int rc = wd_ckpt_load(j->opts.store, j->opts.query, j->opts.force, &j->loaded, err);
     if (rc < 0) return rc;

@@ -249,6 +249,7 @@ static int rec_tick(wd_op *op, int64_t now, wd_error *err)
 
 static const wd_op_vt rec_vt = {
     .name = "rec",
+    .stateless = true, /* what it records lives outside the job */
     .open = rec_open,
     .on_batch = rec_batch,
     .on_watermark = rec_wm,

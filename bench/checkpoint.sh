@@ -1,0 +1,84 @@
+#!/bin/bash
+# make bench (checkpoints): what checkpoints cost and how fast a job recovers.
+#  1. q5 and q7 unpaced at -p 1, without checkpoints and with a checkpoint
+#     every second into a local state directory: events/s (median of RUNS)
+#     and the ratio.
+#  2. An updating count over 1 M keys: the size and duration of one
+#     checkpoint of that state (from `wadi run -v`).
+#  3. Recovery: the same state, paced; SIGKILL after a checkpoint, then the
+#     same command again: the time from the restart to the restored state
+#     and to the next complete checkpoint (output flowing again).
+# Environment: EVENTS (default 20000000), RUNS (default 3).
+set -eu
+cd "$(dirname "$0")/.."
+wadi=$PWD/build/wadi
+EVENTS=${EVENTS:-20000000}
+RUNS=${RUNS:-3}
+tmp=$(mktemp -d)
+trap 'pkill -KILL -P $$ 2>/dev/null; rm -rf "$tmp"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# events/s of one run of query $1 with $2 events and extra args
+rate() {
+    local q=$1 n=$2; shift 2
+    sed "s/\${EVENTS}/$n/" "bench/nexmark/$q.sql" >"$tmp/q.sql"
+    rm -rf "$tmp/state"
+    local s e
+    s=$(date +%s.%N)
+    "$wadi" run "$@" "$tmp/q.sql" >/dev/null 2>"$tmp/err"
+    e=$(date +%s.%N)
+    echo "$n / ($e - $s)" | bc -l
+}
+
+echo "wadi $(git rev-parse --short HEAD 2>/dev/null || echo '?') — $(nproc) cores — EVENTS=$EVENTS RUNS=$RUNS"
+echo "1. checkpoint every second vs none (-p 1), events/s, median of $RUNS runs (interleaved)"
+printf '%-6s %10s %14s %14s %7s %12s\n' query events "none" "every 1 s" ratio checkpoints
+for q in q5 q7; do
+    n=$EVENTS
+    [ "$q" = q7 ] && n=$((EVENTS / 4))
+    : >"$tmp/a"; : >"$tmp/b"
+    for _ in $(seq "$RUNS"); do
+        rate "$q" "$n" >>"$tmp/a"
+        rate "$q" "$n" -s "$tmp/state" --checkpoint-interval 1s -v >>"$tmp/b"
+    done
+    a=$(median <"$tmp/a"); b=$(median <"$tmp/b")
+    k=$(grep -c "complete:" "$tmp/err" || true)
+    printf '%-6s %10s %14.0f %14.0f %7.2f %12s\n' "$q" "$n" "$a" "$b" "$(echo "$b / $a" | bc -l)" "$k"
+done
+
+echo "2. one checkpoint of an updating count over 1 M keys"
+cat >"$tmp/u.sql" <<'EOF'
+CREATE TABLE impulse WITH (connector = 'impulse', event_rate = '2000000');
+CREATE TABLE bh WITH (connector = 'blackhole');
+INSERT INTO bh SELECT counter % 1000000 AS k, count(*) AS n FROM impulse GROUP BY 1;
+EOF
+rm -rf "$tmp/state"
+( exec "$wadi" run -v -s "$tmp/state" --checkpoint-interval 1s "$tmp/u.sql" ) >/dev/null 2>"$tmp/u.err" &
+pid=$!
+# 1 M keys after 0.5 s at 2 M events/s; wait for three more checkpoints
+for _ in $(seq 100); do
+    [ "$(grep -c 'complete:' "$tmp/u.err")" -ge 4 ] && break
+    sleep 0.1
+done
+grep 'complete:' "$tmp/u.err" | tail -1 | sed 's/^wadi: /  /'
+echo "3. recovery of that state: SIGKILL, then the same command"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+s=$(date +%s.%N)
+( exec "$wadi" run -v -s "$tmp/state" --checkpoint-interval 1s "$tmp/u.sql" ) >/dev/null 2>"$tmp/r.err" &
+pid=$!
+restored="" flowing=""
+for _ in $(seq 300); do
+    if [ -z "$restored" ] && grep -q 'restored checkpoint' "$tmp/r.err"; then
+        restored=$(echo "$(date +%s.%N) - $s" | bc -l)
+    fi
+    if grep -q 'complete:' "$tmp/r.err"; then
+        flowing=$(echo "$(date +%s.%N) - $s" | bc -l)
+        break
+    fi
+    sleep 0.02
+done
+kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+grep 'restored checkpoint' "$tmp/r.err" | sed 's/^wadi: /  /'
+printf '  restart -> state restored: %.2f s; -> first new checkpoint complete: %.2f s\n' \
+    "${restored:-0}" "${flowing:-0}"
