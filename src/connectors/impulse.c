@@ -30,6 +30,7 @@
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "connectors/connector.h"
+#include "state/snapshot.h"
 
 #define IMP_FP 20 /* fraction bits of the fixed-point delay */
 #define IMP_DEFAULT_LINGER_NS (50 * WD_NS_PER_MS)
@@ -217,8 +218,51 @@ static uint64_t imp_dropped(wd_source *src)
 
 static void imp_close(wd_source *src) { wd_free(src); }
 
-static const wd_source_vt imp_vt = {
-    .next = imp_next, .watermark = imp_watermark, .dropped = imp_dropped, .close = imp_close};
+/*
+ * Checkpoints: each subtask's next counter and its event-time base.  A
+ * subtask resumes its own counter (subtasks are independent streams: at a
+ * new parallelism, new subtasks start at 0 and the streams of removed ones
+ * end).
+ */
+static int imp_snapshot(wd_source *src, wd_snap_out *w, wd_error *err)
+{
+    imp_source *s = (imp_source *)src;
+    int rc = wd_snap_table_begin(w, "impulse", WD_SNAP_GLOBAL, err);
+    if (rc < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(w, 0);
+    wd_snap_put_u64(b, s->next);
+    wd_snap_put_i64(b, s->ts_base);
+    wd_snap_rec_end(w);
+    return 0;
+}
+
+static int imp_restore(wd_source *src, wd_snap_in *r, wd_error *err)
+{
+    imp_source *s = (imp_source *)src;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, "impulse");
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint64_t next = wd_rd_u64(&d);
+        int64_t base = wd_rd_i64(&d);
+        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+        if (rec.from_subtask != s->subtask) continue;
+        s->next = next < s->end ? next : s->end;
+        s->ts_base = base;
+        /* pacing continues from the next message, due now */
+        s->start_mono = wd_mono_ns() - (int64_t)imp_off(s, s->next);
+    }
+    return rc;
+}
+
+static const wd_source_vt imp_vt = {.next = imp_next,
+                                    .watermark = imp_watermark,
+                                    .dropped = imp_dropped,
+                                    .snapshot = imp_snapshot,
+                                    .restore = imp_restore,
+                                    .close = imp_close};
 
 static int imp_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
 {

@@ -175,6 +175,36 @@ else
     fail "store tests against s3rver (exit status $rc):"
     grep -v -E '^\[ RUN|^\[       OK' "$tmp/s3.log" | tail -40
 fi
+# A job checkpointing into the bucket: stopped with SIGINT part way (final
+# checkpoint), killed with SIGKILL part way, resumed; its committed output
+# equals an undisturbed run's.
+cat >"$tmp/job.sql" <<EOF
+CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '20000', event_count = '60000',
+                           base_time = '2026-01-01T00:00:00Z');
+CREATE TABLE out WITH (connector = 'filesystem', path = '$tmp/out', format = 'json');
+INSERT INTO out SELECT k, n, window.end AS e FROM (
+    SELECT bid.auction % 20 AS k, count(*) AS n, tumble(interval '500 milliseconds') AS window
+    FROM nexmark WHERE bid IS NOT NULL GROUP BY k, window);
+EOF
+sed "s|$tmp/out|$tmp/ref|" "$tmp/job.sql" >"$tmp/ref.sql"
+s3env=(env AWS_ENDPOINT_URL="http://127.0.0.1:$pport" AWS_ACCESS_KEY_ID=S3RVER
+       AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=eu-west-3)
+job() { ( trap - INT TERM; exec "${s3env[@]}" timeout -s KILL 60 "$bindir/wadi" run \
+          -s s3://wadi-test/job1 --checkpoint-interval 200ms "$tmp/job.sql" ) 2>>"$tmp/job.err" & }
+# the wadi process of the job started last (timeout's child)
+job_pid() { pgrep -P "$(pgrep -P $1 | head -1)" 2>/dev/null || pgrep -P $1 | head -1; }
+"$bindir/wadi" run "$tmp/ref.sql" 2>/dev/null
+job; j=$!; sleep 1; kill -INT "$(job_pid $j)" 2>/dev/null; wait $j; rc1=$?
+job; j=$!; sleep 0.7; kill -KILL "$(job_pid $j)" 2>/dev/null; wait $j 2>/dev/null
+job; j=$!; wait $j; rc3=$?
+if [ "$rc1" -ne 0 ] || [ "$rc3" -ne 0 ] || ! grep -q "restored checkpoint" "$tmp/job.err"; then
+    fail "a job checkpointing to s3 (exit $rc1, $rc3): $(tail -c 400 "$tmp/job.err")"
+elif ! cmp -s <(cat "$tmp"/ref/*.json | sort) <(cat "$tmp"/out/*.json | sort); then
+    fail "a job checkpointing to s3: output differs from an undisturbed run"
+else
+    echo "ok: a job checkpointing to s3 stopped, killed and resumed: $(cat "$tmp"/out/*.json | wc -l) rows, as undisturbed"
+fi
+
 # every request was signed right, but the one with a wrong secret on purpose
 kill "$proxy_pid" 2>/dev/null
 wait "$proxy_pid" 2>/dev/null
