@@ -1,6 +1,6 @@
 #!/bin/bash
 # make bench (checkpoints): what checkpoints cost and how fast a job recovers.
-#  1. q5 and q7 unpaced at -p 1, without checkpoints and with a checkpoint
+#  1. q5 and q7 (or CKPT_QUERIES) unpaced at -p 1, without checkpoints and with a checkpoint
 #     every second into a local state directory: events/s (median of RUNS)
 #     and the ratio.
 #  2. An updating count over 1 M keys: the size and duration of one
@@ -34,9 +34,9 @@ rate() {
 echo "wadi $(git rev-parse --short HEAD 2>/dev/null || echo '?') — $(nproc) cores — EVENTS=$EVENTS RUNS=$RUNS"
 echo "1. checkpoint every second vs none (-p 1), events/s, median of $RUNS runs (interleaved)"
 printf '%-6s %10s %14s %14s %7s %12s\n' query events "none" "every 1 s" ratio checkpoints
-for q in q5 q7; do
+for q in ${CKPT_QUERIES:-q5 q7}; do
     n=$EVENTS
-    [ "$q" = q7 ] && n=$((EVENTS / 4))
+    case $q in q7 | q15 | q16 | q17 | q20) n=$((EVENTS / 4)) ;; esac
     : >"$tmp/a"; : >"$tmp/b"
     for _ in $(seq "$RUNS"); do
         rate "$q" "$n" >>"$tmp/a"
