@@ -71,6 +71,7 @@
 
 #include "agg/agg.h"
 #include "ops/join.h"
+#include "state/snapshot.h"
 
 /* window_agg.c: a group table holding only the given slots. */
 wd_groups *wd_op__agg_regroup(const wd_groups *g, const wd_type *const *kt, uint32_t nkeys,
@@ -1348,6 +1349,132 @@ static int join_tick(wd_op *op, int64_t now, wd_error *err)
     return 0;
 }
 
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+/*
+ * One keyed record per stored row, tagged with its key's hash: flags (side,
+ * NULL key), the bucket's time (windowed), the key, _timestamp, the mode
+ * word (match count, or the interval time), the encoded payload.  Restore
+ * rebuilds keys, lists, heaps and buckets; TTL clocks restart (a restored
+ * row's stamp is "before the first tick").
+ */
+#define JT_ROWS "join_rows"
+#define JF_SIDE1 1u
+#define JF_NULLKEY 2u
+
+static void snap_table(const join *j, const jtable *t, int64_t bts, wd_snap_out *o)
+{
+    uint32_t n = t->nslots;
+    if (!n) return;
+    uint32_t *kh = wd_malloc(sizeof(uint32_t) * n);
+    if (WD_UNLIKELY(!kh)) wd_panic("join: out of memory");
+    wd_groups_khash(t->g, 0, n, kh);
+    for (uint32_t s = 0; s < 2; s++) {
+        const jside *sd = &t->side[s];
+        for (uint32_t slot = 0; slot < n; slot++) {
+            for (uint32_t id = t->head[s][slot]; id != NONE; id = R(sd, id)->next) {
+                const jrec *r = R(sd, id);
+                wd_buf *b = wd_snap_rec_begin(o, kh[slot]);
+                size_t kl = wd_groups_key_size(t->g, slot);
+                uint8_t *p = wd_buf_room(b, 1 + 8 + kl + 8 + 8 + 4 + r->len);
+                *p++ = (uint8_t)(s | (t->nullkey[slot] ? JF_NULLKEY : 0));
+                memcpy(p, &bts, 8);
+                p = wd_groups_key_write(t->g, slot, p + 8);
+                memcpy(p, &r->ts, 8);
+                memcpy(p + 8, &r->a, 8);
+                memcpy(p + 16, &r->len, 4);
+                memcpy(p + 20, RB(sd, r), r->len);
+                wd_buf_commit(b, p + 20 + r->len);
+                wd_snap_rec_end(o);
+            }
+        }
+    }
+    wd_free(kh);
+}
+
+static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
+{
+    join *j = op->state;
+    int rc = wd_snap_table_begin(o, JT_ROWS, WD_SNAP_KEYED, err);
+    if (rc < 0) return rc;
+    if (j->mode == WD_JM_WINDOWED)
+        for (uint32_t i = 0; i < j->nbuckets; i++) snap_table(j, &j->buckets[i]->t, j->buckets[i]->ts, o);
+    else
+        snap_table(j, &j->t, 0, o);
+    return 0;
+}
+
+/* The payload of a side as restored: every column a well-formed encoding. */
+static bool payload_ok(const wd_op *op, const join *j, uint32_t s, const uint8_t *p, size_t n)
+{
+    const wd_type *in = op->node->in_schemas[s];
+    for (uint32_t c = 0; c < j->npay[s]; c++) {
+        size_t k = wd_value_check(in->fields[j->nkeys + c].type, p, n);
+        if (!k) return false;
+        p += k;
+        n -= k;
+    }
+    return n == 0;
+}
+
+static int join_restore(wd_op *op, wd_snap_in *r, wd_error *err)
+{
+    join *j = op->state;
+    wd_col *cols = wd_calloc(j->nkeys ? j->nkeys : 1, sizeof *cols);
+    if (!cols) return wd_err(err, WD_ENOMEM, "out of memory");
+    wd_arena a;
+    wd_arena_init(&a, 0);
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, JT_ROWS);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint8_t f = wd_rd_u8(&d);
+        int64_t bts = wd_rd_i64(&d);
+        if (d.bad || f > (JF_SIDE1 | JF_NULLKEY)) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
+        uint32_t s = f & JF_SIDE1;
+        jtable *t = j->mode == WD_JM_WINDOWED ? &bucket_get(j, bts)->t : &j->t;
+        size_t kl = 0;
+        const uint8_t *kp = d.p;
+        if (!wd_groups_key_check(t->g, kp, (size_t)(d.end - d.p), &kl) || !wd_rd_take(&d, kl)) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
+        int64_t ts = wd_rd_i64(&d);
+        uint64_t word = wd_rd_u64(&d);
+        uint32_t len = wd_rd_u32(&d);
+        const uint8_t *pay = wd_rd_take(&d, len);
+        uint64_t h;
+        uint32_t slot, nnew = 0;
+        wd_arena_reset(&a);
+        if (!pay || !wd_rd_done(&d) || !payload_ok(op, j, s, pay, len) ||
+            wd_groups_decode_keys(t->g, &kp, &rec.khash, 1, cols, &h, &a) < 0) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
+        wd_groups_lookup(t->g, cols, 1, &h, &slot, &nnew);
+        table_sync(t);
+        if (f & JF_NULLKEY) t->nullkey[slot] = 1;
+        jside *sd = &t->side[s];
+        uint32_t id = rec_alloc(sd);
+        jrec *jr = R(sd, id);
+        memcpy(bytes_reserve(sd, len, &jr->off), pay, len);
+        jr->len = len;
+        jr->ts = ts;
+        memcpy(&jr->a, &word, 8);
+        if (j->mode == WD_JM_UPDATING) jr->a.u.stamp = 0; /* the TTL clock restarts */
+        link_rec(t, s, id, slot);
+        if (j->mode == WD_JM_INTERVAL) heap_push(j, sd, s, id);
+    }
+    wd_arena_free(&a);
+    wd_free(cols);
+    return rc;
+}
+
 /* The join operator: see ops/join.h for the contract, the banner for the design. */
 const wd_op_vt wd_op_join_vt = {
     .name = "join",
@@ -1356,6 +1483,8 @@ const wd_op_vt wd_op_join_vt = {
     .on_watermark = join_watermark,
     .on_end = join_end,
     .on_tick = join_tick,
+    .snapshot = join_snapshot,
+    .restore = join_restore,
     .close = join_close,
 };
 

@@ -41,6 +41,7 @@
 #include "common/alloc.h"
 #include "ops/aggregate.h"
 #include "runtime/runtime.h"
+#include "state/snapshot.h"
 
 #define OUT_ROWS 1024        /* rows per emitted batch */
 #define COMPACT_SLACK 4096u  /* garbage rows a top-N store may hold beyond its live rows */
@@ -1115,11 +1116,115 @@ void wd_op_winfn_stats(const wd_op *op, uint64_t *held, uint64_t *live)
     if (live) *live = l;
 }
 
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+/*
+ * The rows buffered in buckets not yet fired (for a top-N only the kept
+ * candidates), one keyed record each — its columns encoded, tagged with
+ * its partition's hash — and restored by feeding them back in as input:
+ * the same admission logic rebuilds the buckets and heaps.
+ */
+#define WF_ROWS "wf_rows"
+#define WF_LOAD_ROWS 1024u
+
+static int wf_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
+{
+    wf_state *st = op->state;
+    int rc = wd_snap_table_begin(o, WF_ROWS, WD_SNAP_KEYED, err);
+    if (rc < 0) return rc;
+    wd_col *pc = wd_calloc(st->spec->npart ? st->spec->npart : 1, sizeof *pc);
+    if (!pc) return wd_err(err, WD_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < st->nbuckets; i++) {
+        wf_bucket *b = st->buckets[i];
+        wd_batch *R = st->topn ? b->store : plain_rows(st, b);
+        if (st->topn) wd_batch_retain(R);
+        uint32_t n = R->nrows;
+        uint64_t *h = wd_malloc(sizeof *h * (n ? n : 1));
+        if (!h) {
+            wd_batch_release(R);
+            wd_free(pc);
+            return wd_err(err, WD_ENOMEM, "out of memory");
+        }
+        for (uint32_t k = 0; k < st->spec->npart; k++) pc[k] = R->cols[st->spec->part_cols[k]];
+        wd_hash_rows(pc, st->spec->npart, n, h);
+        uint32_t np = st->topn ? b->nparts : 1;
+        for (uint32_t p = 0; p < np; p++) {
+            uint32_t m = st->topn ? b->parts[p].nkept : n;
+            for (uint32_t k = 0; k < m; k++) {
+                uint32_t r = st->topn ? b->parts[p].kept[k] : k;
+                size_t need = 0;
+                for (uint32_t f = 0; f < st->nin; f++) need += wd_value_enc_size(&R->cols[f], r);
+                wd_buf *buf = wd_snap_rec_begin(o, (uint32_t)(h[r] >> 32));
+                uint8_t *w = wd_buf_room(buf, need);
+                for (uint32_t f = 0; f < st->nin; f++) w = wd_value_encode(w, &R->cols[f], r);
+                wd_buf_commit(buf, w);
+                wd_snap_rec_end(o);
+            }
+        }
+        wd_free(h);
+        wd_batch_release(R);
+    }
+    wd_free(pc);
+    return 0;
+}
+
+/* Feed the decoded rows of *B back in as input (then a fresh batch). */
+static int wf_feed(wd_op *op, wf_state *st, wd_batch **B, uint32_t *n, wd_error *err)
+{
+    if (*n == 0) return 0;
+    for (uint32_t f = 0; f < st->nin; f++) (*B)->cols[f].len = *n;
+    (*B)->nrows = *n;
+    wd_batch_seal(*B);
+    int rc = wf_batch(op, 0, *B, err);
+    wd_batch_release(*B);
+    *n = 0;
+    *B = wd_batch_new_empty(st->in_schema);
+    if (rc == 0 && !*B) rc = wd_err(err, WD_ENOMEM, "out of memory");
+    for (uint32_t f = 0; rc == 0 && f < st->nin; f++)
+        wd_col_init(&(*B)->cols[f], st->in_schema->fields[f].type, WF_LOAD_ROWS, &(*B)->arena);
+    return rc;
+}
+
+static int wf_restore(wd_op *op, wd_snap_in *r, wd_error *err)
+{
+    wf_state *st = op->state;
+    wd_batch *B = wd_batch_new_empty(st->in_schema);
+    if (!B) return wd_err(err, WD_ENOMEM, "out of memory");
+    for (uint32_t f = 0; f < st->nin; f++)
+        wd_col_init(&B->cols[f], st->in_schema->fields[f].type, WF_LOAD_ROWS, &B->arena);
+    uint32_t n = 0;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, WF_ROWS);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        /* check the whole record before decoding any of it */
+        const uint8_t *p = rec.data;
+        size_t left = rec.len;
+        for (uint32_t f = 0; f < st->nin && left != SIZE_MAX; f++) {
+            size_t k = wd_value_check(st->in_schema->fields[f].type, p, left);
+            if (!k) left = SIZE_MAX;
+            else p += k, left -= k;
+        }
+        if (left != 0) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
+        p = rec.data;
+        for (uint32_t f = 0; f < st->nin; f++) p = wd_value_decode(&B->cols[f], n, p, &B->arena);
+        if (++n == WF_LOAD_ROWS && (rc = wf_feed(op, st, &B, &n, err)) < 0) break;
+    }
+    if (rc == 0) rc = wf_feed(op, st, &B, &n, err);
+    if (B) wd_batch_release(B);
+    return rc;
+}
+
 const wd_op_vt wd_op_winfn_vt = {
     .name = "window_fn",
     .open = wf_open,
     .on_batch = wf_batch,
     .on_watermark = wf_watermark,
     .on_end = wf_end,
+    .snapshot = wf_snapshot,
+    .restore = wf_restore,
     .close = wf_close,
 };

@@ -6,8 +6,7 @@
 #  - a corrupted or truncated snapshot file: detected, the previous
 #    checkpoint is used (with a message), the committed output is the same
 #    as an undisturbed run's;
-#  - another query on the same state directory: refused unless --force;
-#  - a job whose operators cannot be checkpointed: refused with a reason.
+#  - another query on the same state directory: refused unless --force.
 # Usage: checkpoint_faults.sh WADI_BINARY
 set -u
 wadi=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -92,24 +91,6 @@ elif ! grep -q "belongs to another query" "$tmp/e6" || ! grep -q -- "--force" "$
     fail "another query: unclear refusal: $(cat "$tmp/e6")"
 else
     echo "ok: another query -> $(head -1 "$tmp/e6")"
-fi
-
-# An operator without checkpoint support.
-cat >"$tmp/nosnap.sql" <<EOF
-CREATE TABLE nexmark WITH (connector = 'nexmark', event_count = '100', paced = 'false');
-CREATE TABLE bh WITH (connector = 'blackhole');
-INSERT INTO bh SELECT auction, num FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY window ORDER BY num DESC) AS row_num
-    FROM (SELECT count(*) AS num, bid.auction AS auction, tumble(interval '1 second') AS window
-          FROM nexmark WHERE bid IS NOT NULL GROUP BY 2, window))
-WHERE row_num <= 1;
-EOF
-if "$wadi" run -s "$tmp/s5" "$tmp/nosnap.sql" 2>"$tmp/e7"; then
-    echo "ok: top-N under checkpoints runs (its operator checkpoints)"
-elif grep -q "cannot be checkpointed" "$tmp/e7"; then
-    echo "ok: an operator without checkpoints -> $(head -1 "$tmp/e7")"
-else
-    fail "an operator without checkpoints: $(cat "$tmp/e7")"
 fi
 
 if grep -h -q -E 'Sanitizer|runtime error' "$tmp"/e*; then

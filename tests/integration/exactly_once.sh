@@ -37,7 +37,8 @@ SELECT k, n, total, top, window.end AS ends FROM (
            tumble(interval '1 second') AS window
     FROM bids GROUP BY k, window);
 INSERT INTO sales
-SELECT bidder % 100 AS b, count(*) AS n, max(price) AS top FROM bids GROUP BY 1;
+SELECT b.auction, b.bidder, b.price, a.seller, a.category
+FROM bids b LEFT JOIN auctions a ON b.auction = a.id WHERE b.price % 5 = 0;
 EOF
 }
 

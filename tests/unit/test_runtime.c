@@ -889,6 +889,18 @@ static void test_checkpoint_stop_resume(void **state)
     rec_free(rs);
     for (int k = 0; k < 13; k++) assert_int_equal(atomic_load(&g_counts[k]), want[k]);
 
+    /* an operator with state but no snapshot: a checkpointed job is refused */
+    static const wd_op_vt nosnap_vt = {.name = "nosnap", .open = cnt_open, .on_batch = cnt_batch,
+                                       .close = cnt_close};
+    rs = rec_new();
+    g = ckpt_graph(1, rs);
+    g->nodes[1]->vt = &nosnap_vt;
+    wd_err_clear(&err);
+    assert_int_equal(wd_job_start(g, &o, &j, &err), WD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "cannot be checkpointed"));
+    wd_graph_free(g);
+    rec_free(rs);
+
     /* another query's state is refused */
     o.query = "other";
     rs = rec_new();
