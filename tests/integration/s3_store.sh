@@ -236,6 +236,20 @@ else
     echo "ok: closed port -> $(sed -n 's/^unreachable: //p' "$tmp/down.log") [test run $ms ms]"
 fi
 
+# A job whose object store cannot be reached fails at once, saying why.
+start=$(date +%s%N)
+env AWS_ENDPOINT_URL="http://127.0.0.1:$s3port" AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
+    timeout -s KILL 60 "$bindir/wadi" run -s s3://wadi-test/job2 "$tmp/job.sql" 2>"$tmp/down.err"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ $rc -ne 1 ] || ! grep -q "cannot connect to http://127.0.0.1:$s3port" "$tmp/down.err"; then
+    fail "a job with an unreachable store: exit $rc: $(head -c 300 "$tmp/down.err")"
+elif [ $ms -gt 15000 ]; then
+    fail "a job with an unreachable store took $ms ms to fail"
+else
+    echo "ok: a job with an unreachable store -> $(head -1 "$tmp/down.err" | cut -c1-140) [$ms ms]"
+fi
+
 if [ "$fails" -ne 0 ]; then
     echo "s3_store: $fails failed"
     exit 1
