@@ -172,6 +172,7 @@ typedef struct join {
     const wd_type *out_schema;
     int time_col[2];
     int64_t lo, hi;
+    bool lo_residual;                /* the residual checks the lower bound */
     wd_eval *ev;                     /* residual, or NULL */
     uint8_t *nullenc;                /* an all-NULL encoded payload */
 
@@ -804,7 +805,7 @@ static int ui_state(wd_op *op, join *j, uint32_t S, const wd_batch *in, wd_error
 static inline bool in_bounds(const join *j, uint32_t S, int64_t st, int64_t ot)
 {
     wd_i128 d = S == 0 ? (wd_i128)ot - st : (wd_i128)st - ot; /* right time - left time */
-    return d >= j->lo && d <= j->hi;
+    return (j->lo_residual || d >= j->lo) && d <= j->hi;
 }
 
 /* Steps 2 and 3 for updating / interval joins. */
@@ -1243,6 +1244,7 @@ static int join_open(wd_op *op, wd_error *err)
     j->time_col[1] = sp->right_time_col;
     j->lo = sp->lo_ns;
     j->hi = sp->hi_ns;
+    j->lo_residual = sp->lo_residual;
     j->key_types = wd_calloc(nk ? nk : 1, sizeof(wd_type *));
     for (uint32_t k = 0; k < nk; k++) j->key_types[k] = in[0]->fields[k].type;
     j->nullenc = wd_calloc((np0 > np1 ? np0 : np1) + 1, 1);

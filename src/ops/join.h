@@ -56,7 +56,9 @@ typedef enum wd_join_mode {
  *   right_time_col, which may be the _timestamp columns); emitted as soon
  *   as both rows are there (inner only in this mode, outer is rejected by
  *   the planner); a left row is dropped once the watermark passes
- *   l.time + hi_ns, a right row once it passes r.time - lo_ns.
+ *   l.time + hi_ns, a right row once it passes r.time - lo_ns.  With
+ *   lo_residual the upper bound is l.upper + hi_ns (a second left column)
+ *   and the lower one, l.time + lo_ns <= r.time, is part of the residual.
  */
 typedef struct wd_join_spec {
     wd_join_mode mode;
@@ -66,6 +68,11 @@ typedef struct wd_join_spec {
     int64_t ttl_ns;               /* UPDATING (0: none) */
     int left_time_col, right_time_col; /* INTERVAL: columns of each input */
     int64_t lo_ns, hi_ns;         /* INTERVAL */
+    bool lo_residual;             /* INTERVAL: the lower bound uses another left
+                                     column than the upper one (b.t BETWEEN a.t
+                                     AND a.expires): left_time_col is the upper
+                                     bound's column and the residual checks the
+                                     lower bound; lo_ns still releases right rows */
 } wd_join_spec;
 
 extern const wd_op_vt wd_op_join_vt;

@@ -279,7 +279,9 @@ wd_rel *wd_an_join(wd_plan_ctx *c, const wd_ast_from *f, wd_rel *left, wd_rel *r
                                             : WD_JT_INNER;
     spec->nkeys = nk;
     spec->ttl_ns = c->updating_ttl_ns;
-    bool interval = lo_l >= 0 && hi_l >= 0 && lo_l == hi_l && lo_r == hi_r;
+    bool interval = lo_l >= 0 && hi_l >= 0 && lo_r == hi_r;
+    /* b.t BETWEEN a.t AND a.expires: the upper bound by another left column */
+    bool lo_residual = interval && lo_l != hi_l;
     if (window_key) {
         if (!has_window(left) || !has_window(right))
             return FAIL_AT(c, f->pos, WD_EPLAN, "a windowed join needs both sides windowed");
@@ -296,11 +298,21 @@ wd_rel *wd_an_join(wd_plan_ctx *c, const wd_ast_from *f, wd_rel *left, wd_rel *r
     } else if (interval) {
         if (spec->type != WD_JT_INNER)
             return FAIL_AT(c, f->pos, WD_EUNSUPPORTED, "outer interval joins are not supported yet");
-        if (lo > hi)
+        if (lo > hi && !lo_residual)
             return FAIL_AT(c, f->on->pos, WD_EPLAN, "the interval of this join is empty");
         spec->mode = WD_JM_INTERVAL;
         spec->lo_ns = lo;
         spec->hi_ns = hi;
+        spec->lo_residual = lo_residual;
+        if (lo_residual)
+            for (uint32_t i = 0; i < nconj && nres < 64; i++) {
+                int lc, rc;
+                int64_t off;
+                if (time_bound(conj[i], nl, &lc, &rc, &off) == 1) {
+                    resid[nres++] = conj[i];
+                    break;
+                }
+            }
     } else {
         spec->mode = WD_JM_UPDATING;
     }
@@ -362,7 +374,7 @@ wd_rel *wd_an_join(wd_plan_ctx *c, const wd_ast_from *f, wd_rel *left, wd_rel *r
     wd_rel *rc = side_calc(c, right, rk, nk, f->pos);
     if (spec->mode == WD_JM_INTERVAL) {
         /* the time columns, in the side calcs' layout */
-        spec->left_time_col = (int)nk + lo_l;
+        spec->left_time_col = (int)nk + (lo_residual ? hi_l : lo_l);
         spec->right_time_col = (int)nk + (lo_r - (int)nl);
     }
 
