@@ -232,6 +232,7 @@ static int cmd_run(int argc, char **argv)
             return 1;
         }
         fingerprint(&sql, query_fp);
+        if (!jopts.checkpoint_interval_ns) jopts.checkpoint_interval_ns = g->checkpoint_interval_ns;
         jopts.store = store;
         jopts.query = query_fp;
     }

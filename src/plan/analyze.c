@@ -477,6 +477,16 @@ static int an_set(wd_plan_ctx *c, const wd_ast_stmt *s)
                              "updating_ttl must be a positive interval without months");
         c->updating_ttl_ns = wd_interval_ns(iv);
     }
+    if (name_ieq(s->name, "checkpoint_interval")) {
+        wd_col v;
+        if (wd_expr_eval_const(e, c->a, &v, c->err) < 0) return -1;
+        wd_interval iv = WD_COL_GET(&v, wd_interval, 0);
+        if (!wd_col_valid(&v, 0) || iv.months || wd_interval_ns(iv) < WD_NS_PER_MS)
+            return wd_err_at(c->err, WD_EPLAN, s->value->pos,
+                             "checkpoint_interval must be at least 1 millisecond, without "
+                             "months");
+        c->g->checkpoint_interval_ns = wd_interval_ns(iv);
+    }
     GROW(c, c->settings, c->nsettings, c->capsettings);
     c->settings[c->nsettings].name = s->name;
     c->settings[c->nsettings].value = e;

@@ -94,6 +94,7 @@ typedef struct wd_graph {
     wd_node **nodes;
     uint32_t nedges, capedges;
     wd_edge *edges;
+    int64_t checkpoint_interval_ns; /* SET checkpoint_interval (0: not set) */
 } wd_graph;
 
 wd_graph *wd_graph_new(void);
