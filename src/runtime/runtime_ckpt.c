@@ -437,10 +437,9 @@ int wd_rt_ckpt_start(wd_job *j, wd_error *err)
 
 void wd_rt_ckpt_free(wd_job *j)
 {
-    if (j->coord) {
-        wd_coord_free(j->coord);
-        j->coord = NULL;
-    }
+    /* the uploader finishes what it holds (it reports to the coordinator),
+     * then the coordinator's trigger stops, then what it may still have
+     * queued is dropped */
     rt_uploader *up = j->up;
     if (up) {
         pthread_mutex_lock(&up->mu);
@@ -448,6 +447,13 @@ void wd_rt_ckpt_free(wd_job *j)
         pthread_cond_signal(&up->cv);
         pthread_mutex_unlock(&up->mu);
         if (up->started) pthread_join(up->th, NULL);
+        up->started = false;
+    }
+    if (j->coord) {
+        wd_coord_free(j->coord);
+        j->coord = NULL;
+    }
+    if (up) {
         for (upjob *u = up->head, *n; u; u = n) {
             n = u->next;
             if (!u->borrowed) snap_free(u->snap);
