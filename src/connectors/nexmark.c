@@ -16,6 +16,14 @@
  * generator splits ids into contiguous ranges per generator; interleaving
  * is what keeps events independent of the parallelism.)
  *
+ * Checkpoints.  A subtask records the progressions of event numbers it
+ * has left (next, step, end) with the generator's base time, seed and
+ * delay.  A restored subtask j of p takes, of every old progression, the
+ * events ≡ j (mod p) — again progressions — so at any parallelism every
+ * event not yet produced is produced once, with the recorded base time
+ * (never the wall clock of the restart), and the exact watermark is just
+ * before the earliest event any of its progressions still has.
+ *
  * Speed.  Columns are written directly, strings are views into static
  * tables built once (channels, urls, names, filler text), and columns the
  * query does not read (spec->needed) are all-null views of one read-only
@@ -248,17 +256,25 @@ static uint64_t nx_count_le(uint64_t delay_fp, unsigned __int128 e)
     return c > UINT64_MAX ? UINT64_MAX : (uint64_t)c;
 }
 
+static uint64_t nx_time_limit(const nx_gen *g);
+
+/* The generator of (seed, base, delay_fp): what a checkpoint records. */
+static void nx_gen_init_fp(nx_gen *g, uint64_t seed, int64_t base, uint64_t delay_fp)
+{
+    g->key = nx_mix(seed ^ 0x243f6a8885a308d3ULL);
+    g->base = base;
+    g->delay_fp = delay_fp ? delay_fp : 1;
+    uint64_t h2 = 2 * nx_off(g, NX_HORIZON_EVENTS);
+    g->horizon2 = h2 ? h2 : 1;
+}
+
 static int nx_gen_init(nx_gen *g, uint64_t seed, int64_t base, double rate, wd_error *err)
 {
     if (!(rate >= 1e-4 && rate <= 1e15))
         return wd_err(err, WD_EINVALID, "nexmark: event_rate %g is out of range (0.0001 … 1e15)",
                       rate);
-    g->key = nx_mix(seed ^ 0x243f6a8885a308d3ULL);
-    g->base = base;
     double d = 1e9 / rate * (double)(1u << NX_FP);
-    g->delay_fp = d < 1.0 ? 1 : (uint64_t)llround(d);
-    uint64_t h2 = 2 * nx_off(g, NX_HORIZON_EVENTS);
-    g->horizon2 = h2 ? h2 : 1;
+    nx_gen_init_fp(g, seed, base, d < 1.0 ? 1 : (uint64_t)llround(d));
     return 0;
 }
 
@@ -543,7 +559,8 @@ typedef struct nx_source {
     const wd_type *schema;
     int col[3];       /* schema index of person, auction, bid; -1 when absent */
     bool need[3];     /* whether the query reads it */
-    uint32_t subtask, par, rows;  /* par: the step of the current phase */
+    uint32_t subtask, rows;
+    uint64_t par;     /* the step of the current phase (the parallelism when fresh) */
     uint64_t next_n;  /* global number of the next event this subtask produces */
     uint64_t end_n;   /* the current phase produces events n < end_n */
     nx_phase *ph;     /* restored: every phase (the current one is ph[cur]) */
@@ -717,9 +734,9 @@ static void nx_fill(nx_source *s, wd_batch *b, uint32_t rows, char *scratch)
 }
 
 /* At most how many of rows consecutive events of a subtask (step par) are people. */
-static size_t nx_person_bound(uint32_t par, uint32_t rows)
+static size_t nx_person_bound(uint64_t par, uint32_t rows)
 {
-    uint32_t a = par % NX_TOTAL, m = NX_TOTAL;
+    uint32_t a = (uint32_t)(par % NX_TOTAL), m = NX_TOTAL;
     while (a) { /* gcd(par, 50) */
         uint32_t t = m % a;
         m = a;
@@ -779,7 +796,7 @@ static uint64_t nx_advance(nx_source *s)
     }
     s->cur = best;
     s->next_n = s->ph[best].next;
-    s->par = (uint32_t)s->ph[best].step;
+    s->par = s->ph[best].step;
     s->end_n = s->ph[best].end;
     return nx_remaining(s);
 }
@@ -836,9 +853,15 @@ static int64_t nx_watermark(wd_source *src)
 /* ---- checkpoints ------------------------------------------------------------ */
 
 #define NX_TABLE "nexmark"
-#define NX_SNAP_VERSION 1u
+#define NX_SNAP_V1 1u /* version, base, phases (seed and rate: the options') */
+#define NX_SNAP_VERSION 2u
+#define NX_DELAY_MAX 10485760000000000000ULL /* the delay at the lowest event_rate */
 
-/* One record per subtask: version, base time, then the remaining phases. */
+/*
+ * One record per subtask: version, base time, seed, inter-event delay
+ * (everything an event is a function of besides its number), then the
+ * progressions it has left: (next, step, end) each.
+ */
 static int nx_snapshot(wd_source *src, wd_snap_out *w, wd_error *err)
 {
     nx_source *s = (nx_source *)src;
@@ -847,6 +870,8 @@ static int nx_snapshot(wd_source *src, wd_snap_out *w, wd_error *err)
     wd_buf *b = wd_snap_rec_begin(w, 0);
     wd_snap_put_u32(b, NX_SNAP_VERSION);
     wd_snap_put_i64(b, s->g.base);
+    wd_snap_put_u64(b, (uint64_t)s->cfg.seed);
+    wd_snap_put_u64(b, s->g.delay_fp);
     if (s->nph) s->ph[s->cur] = (nx_phase){s->next_n, s->par, s->end_n};
     nx_phase one = {s->next_n, s->par, s->end_n};
     const nx_phase *ph = s->nph ? s->ph : &one;
@@ -884,23 +909,24 @@ static uint64_t nx_gcd(uint64_t a, uint64_t b)
 }
 
 /*
- * The events of phase ph that are ≡ j (mod p): again a progression (the
- * Chinese remainder theorem), or false when there are none.
+ * The events of phase ph (next < end, step ≥ 1) that are ≡ j (mod p):
+ * again a progression (the Chinese remainder theorem).  Returns 1 with
+ * *out, 0 when there are none, -1 when its step would not fit 64 bits.
  */
-static bool nx_split(const nx_phase *ph, uint64_t j, uint64_t p, nx_phase *out)
+static int nx_split(const nx_phase *ph, uint64_t j, uint64_t p, nx_phase *out)
 {
-    if (ph->next >= ph->end || ph->step == 0) return false;
     uint64_t a = ph->next, st = ph->step, g = nx_gcd(st, p);
     uint64_t d = (j + p - a % p) % p; /* need st·k ≡ d (mod p) */
-    if (d % g) return false;
+    if (d % g) return 0;
     uint64_t pg = p / g;
     uint64_t k = pg == 1 ? 0
                          : (uint64_t)((unsigned __int128)(d / g) * nx_inverse((st / g) % pg, pg) % pg);
     unsigned __int128 first = (unsigned __int128)a + (unsigned __int128)st * k;
     unsigned __int128 step = (unsigned __int128)(st / g) * p;
-    if (first >= ph->end || step > UINT32_MAX) return false;
+    if (first >= ph->end) return 0;
+    if (step > UINT64_MAX) return -1;
     *out = (nx_phase){(uint64_t)first, (uint64_t)step, ph->end};
-    return true;
+    return 1;
 }
 
 static int nx_phase_cmp(const void *x, const void *y)
@@ -909,10 +935,26 @@ static int nx_phase_cmp(const void *x, const void *y)
     return a->next < b->next ? -1 : a->next > b->next;
 }
 
+/* Append ph to the growing array *v (*n used, *cap allocated). */
+static int nx_phase_push(nx_phase **v, uint32_t *n, uint32_t *cap, nx_phase ph)
+{
+    if (*n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 8;
+        nx_phase *t = wd_realloc(*v, c * sizeof *t);
+        if (!t) return WD_ENOMEM;
+        *v = t;
+        *cap = c;
+    }
+    (*v)[(*n)++] = ph;
+    return 0;
+}
+
 /*
  * Resume from the old subtasks' records: this subtask (j of p) produces,
  * of every progression an old subtask had left, the events ≡ j (mod p) —
- * so over all new subtasks every event not yet produced is produced once.
+ * so over all new subtasks every event not yet produced is produced once,
+ * and none produced before is produced again.  The generator is the one
+ * the records describe (base time, seed, rate), not the wall clock's.
  */
 static int nx_restore(wd_source *src, wd_snap_in *r, wd_error *err)
 {
@@ -920,6 +962,7 @@ static int nx_restore(wd_source *src, wd_snap_in *r, wd_error *err)
     nx_phase *ph = NULL;
     uint32_t nph = 0, cap = 0;
     int64_t base = 0;
+    uint64_t seed = (uint64_t)s->cfg.seed, delay = s->g.delay_fp;
     bool have = false;
     wd_snap_rec rec;
     int rc;
@@ -929,31 +972,45 @@ static int nx_restore(wd_source *src, wd_snap_in *r, wd_error *err)
         wd_rd_init(&d, rec.data, rec.len);
         uint32_t ver = wd_rd_u32(&d);
         int64_t b = wd_rd_i64(&d);
+        uint64_t sd = seed, dl = delay;
+        if (ver == NX_SNAP_VERSION) {
+            sd = wd_rd_u64(&d);
+            dl = wd_rd_u64(&d);
+        }
         uint32_t n = wd_rd_u32(&d);
-        if (d.bad || ver != NX_SNAP_VERSION || n > (uint32_t)(rec.len / 24) ||
-            (have && b != base)) {
+        bool other = have && (b != base || sd != seed || dl != delay); /* another generator */
+        if (d.bad || (ver != NX_SNAP_VERSION && ver != NX_SNAP_V1) || dl == 0 ||
+            dl > NX_DELAY_MAX || b == INT64_MIN || n > (uint32_t)(rec.len / 24) || other) {
             rc = wd_snap_bad_record(r, err);
             break;
         }
-        base = b;
+        base = b, seed = sd, delay = dl;
         have = true;
-        for (uint32_t i = 0; i < n; i++) {
-            nx_phase old = {wd_rd_u64(&d), wd_rd_u64(&d), wd_rd_u64(&d)}, mine;
-            if (d.bad) break;
-            if (!nx_split(&old, s->subtask, r->parallelism, &mine)) continue;
-            if (nph == cap) {
-                cap = cap ? cap * 2 : 8;
-                nx_phase *t = wd_realloc(ph, cap * sizeof *t);
-                if (!t) {
-                    wd_free(ph);
-                    return wd_err(err, WD_ENOMEM, "nexmark: out of memory");
-                }
-                ph = t;
+        nx_gen g;
+        nx_gen_init_fp(&g, seed, base, delay);
+        uint64_t lim = nx_time_limit(&g);
+        int bad = 0;
+        for (uint32_t i = 0; i < n && bad == 0; i++) {
+            nx_phase old, mine; /* one field at a time: the reads are in order */
+            old.next = wd_rd_u64(&d);
+            old.step = wd_rd_u64(&d);
+            old.end = wd_rd_u64(&d);
+            if (d.bad || old.step == 0 || (old.next < old.end && old.end > lim)) {
+                d.bad = true; /* events whose times would not fit */
+                break;
             }
-            ph[nph++] = mine;
+            if (old.next >= old.end) continue; /* that progression was finished */
+            int k = nx_split(&old, s->subtask, r->parallelism, &mine);
+            if (k < 0)
+                bad = wd_err(err, WD_EUNSUPPORTED,
+                             "nexmark: cannot split the events left at parallelism %u",
+                             r->parallelism);
+            else if (k > 0 && nx_phase_push(&ph, &nph, &cap, mine) < 0)
+                bad = wd_err(err, WD_ENOMEM, "nexmark: out of memory");
         }
-        if (!wd_rd_done(&d)) {
-            rc = wd_snap_bad_record(r, err);
+        if (bad == 0 && !wd_rd_done(&d)) bad = wd_snap_bad_record(r, err);
+        if (bad < 0) {
+            rc = bad;
             break;
         }
     }
@@ -961,27 +1018,26 @@ static int nx_restore(wd_source *src, wd_snap_in *r, wd_error *err)
         wd_free(ph);
         return rc;
     }
-    /* the restored run generates the same events: the recorded base time */
-    if ((rc = nx_gen_init(&s->g, (uint64_t)s->cfg.seed, base, s->cfg.rate, err))) {
-        wd_free(ph);
-        return rc;
-    }
+    nx_gen_init_fp(&s->g, seed, base, delay);
+    s->cfg.seed = (int64_t)seed;
     if (nph > 1) qsort(ph, nph, sizeof *ph, nx_phase_cmp);
     wd_free(s->ph);
     s->ph = ph;
     s->nph = nph;
     s->cur = 0;
+    s->ended = false;
     if (nph) {
         s->next_n = ph[0].next;
-        s->par = (uint32_t)ph[0].step;
+        s->par = ph[0].step;
         s->end_n = ph[0].end;
     } else {
         s->next_n = s->end_n = 0; /* nothing left */
+        s->par = 1;
     }
     if (nph == 1) s->nph = 0; /* one progression: the plain path */
     /* pacing continues from the earliest event left, due now */
-    uint64_t first = nph ? ph[0].next : 0;
-    s->start_mono = wd_mono_ns() - (int64_t)nx_off(&s->g, first);
+    uint64_t first = nph ? ph[0].next : 0, off = nx_off(&s->g, first);
+    s->start_mono = wd_mono_ns() - (int64_t)(off < INT64_MAX / 4 ? off : INT64_MAX / 4);
     return 0;
 }
 
@@ -1004,6 +1060,13 @@ static const wd_source_vt nx_vt = {.next = nx_next,
                                    .restore = nx_restore,
                                    .close = nx_close};
 
+/* Number of events whose times (an auction's expiry too) fit int64. */
+static uint64_t nx_time_limit(const nx_gen *g)
+{
+    __int128 room = (__int128)INT64_MAX - g->base - (__int128)g->horizon2 - 1;
+    return room < 0 ? 0 : nx_count_le(g->delay_fp, (unsigned __int128)room);
+}
+
 /* Global event limit for cfg: event_count, runtime, and the int64 time range. */
 static uint64_t nx_end(const nx_gen *g, const nx_cfg *c)
 {
@@ -1015,12 +1078,8 @@ static uint64_t nx_end(const nx_gen *g, const nx_cfg *c)
         unsigned __int128 lim = ((r << NX_FP) + g->delay_fp - 1) / g->delay_fp;
         if (lim < end) end = (uint64_t)lim;
     }
-    __int128 room = (__int128)INT64_MAX - g->base;
-    if (room >= 0) {
-        uint64_t lim = nx_count_le(g->delay_fp, (unsigned __int128)room);
-        if (lim < end) end = lim;
-    }
-    return end;
+    uint64_t lim = nx_time_limit(g);
+    return lim < end ? lim : end;
 }
 
 static int nx_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
@@ -1050,14 +1109,15 @@ static int nx_open(const wd_source_spec *spec, wd_source **out, wd_error *err)
         s->need[k] = !spec->needed || spec->needed[i];
     }
     s->subtask = spec->subtask;
-    s->par = spec->parallelism ? spec->parallelism : 1;
-    if (s->subtask >= s->par) {
+    uint32_t par = spec->parallelism ? spec->parallelism : 1;
+    s->par = par;
+    if (s->subtask >= par) {
         wd_free(s);
-        return wd_err(err, WD_EINTERNAL, "nexmark: subtask %u of %u", spec->subtask, s->par);
+        return wd_err(err, WD_EINTERNAL, "nexmark: subtask %u of %u", spec->subtask, par);
     }
     s->rows = spec->batch_rows ? spec->batch_rows : WD_BATCH_ROWS;
     if (s->rows > NX_MAX_ROWS) s->rows = NX_MAX_ROWS;
-    int64_t base = c.has_base ? c.base : nx_default_base(spec->opts, s->par);
+    int64_t base = c.has_base ? c.base : nx_default_base(spec->opts, par);
     if ((rc = nx_gen_init(&s->g, (uint64_t)c.seed, base, c.rate, err))) {
         wd_free(s);
         return rc;

@@ -19,14 +19,22 @@
  * a batch of inserts only); both rows of an update land in the same batch,
  * and with event_time_field each row's time is its own column's value.
  *
+ * Checkpoints (source): the byte offset and line number after the last
+ * line of the last batch; restore seeks there.
+ *
  * Sink: one line per row; Debezium JSON when the input is updating or
  * format = 'debezium_json' (a retraction reaching a plain JSON sink is
  * written as Debezium too, so it is never silently lost).  Subtask 0
  * writes `path`, subtask N > 0 writes `path-N` (no locking, no
  * interleaving); output is buffered and written at flush and close.
+ * Under checkpoints (spec->two_phase) the sink writes two-phase: rows
+ * become visible only when the checkpoint after them is complete (see
+ * "Two-phase writing" below).  The line encoding is shared with the
+ * filesystem sink (wd_line_enc_*).
  *
  * Exports: wd_conn_single_file, wd_single_file_offset,
- * wd_single_file_sink_path.
+ * wd_single_file_sink_path, wd_line_enc_check, wd_line_enc_init,
+ * wd_line_enc_row.
  */
 #include "connectors/single_file.h"
 
@@ -55,8 +63,9 @@ static const wd_opt_def sf_opts[] = {
 
 typedef enum sf_format { SF_JSON, SF_DEBEZIUM, SF_RAW } sf_format;
 
-/* format option → sf_format; WD_EOPTION for anything else. */
-static int sf_format_of(const wd_options *o, bool as_source, sf_format *out, wd_error *err)
+/* format option → sf_format; WD_EOPTION for anything else (naming conn). */
+static int sf_format_of(const wd_options *o, const char *conn, bool as_source, sf_format *out,
+                        wd_error *err)
 {
     const char *f = wd_opt_get(o, "format");
     if (!f || !strcasecmp(f, "json")) {
@@ -66,8 +75,8 @@ static int sf_format_of(const wd_options *o, bool as_source, sf_format *out, wd_
     } else if (!strcasecmp(f, "debezium_json")) {
         *out = SF_DEBEZIUM;
     } else {
-        wd_err(err, WD_EOPTION, "format '%s' is not supported by connector 'single_file' as a %s",
-               f, as_source ? "source" : "sink");
+        wd_err(err, WD_EOPTION, "format '%s' is not supported by connector '%s' as a %s", f,
+               conn, as_source ? "source" : "sink");
         wd_err_hint(err, "accepted formats: json, debezium_json, raw_string");
         return WD_EOPTION;
     }
@@ -77,7 +86,7 @@ static int sf_format_of(const wd_options *o, bool as_source, sf_format *out, wd_
 static int sf_validate(const wd_options *o, bool as_source, wd_error *err)
 {
     sf_format f;
-    int rc = sf_format_of(o, as_source, &f, err);
+    int rc = sf_format_of(o, "single_file", as_source, &f, err);
     if (rc) return rc;
     const char *path = wd_opt_get(o, "path");
     if (!path || !*path)
@@ -301,7 +310,12 @@ static int sf_snapshot(wd_source *src, wd_snap_out *w, wd_error *err)
     return 0;
 }
 
-/* Only subtask 0 reads the file: resume at the offset old subtask 0 recorded. */
+/*
+ * Only subtask 0 reads the file (the other subtasks end at once and record
+ * offset 0): resume at the offset old subtask 0 recorded, whatever the old
+ * parallelism was.  A file now shorter than that offset is not the file
+ * that was read.
+ */
 static int sf_restore(wd_source *src, wd_snap_in *r, wd_error *err)
 {
     sf_source *s = (sf_source *)src;
@@ -311,14 +325,24 @@ static int sf_restore(wd_source *src, wd_snap_in *r, wd_error *err)
     while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
         wd_rd d;
         wd_rd_init(&d, rec.data, rec.len);
-        uint64_t off = wd_rd_u64(&d), line = wd_rd_u64(&d);
-        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+        uint64_t off = wd_rd_u64(&d);
+        uint64_t line = wd_rd_u64(&d);
+        if (!wd_rd_done(&d) || line > off || (rec.from_subtask != 0 && (off || line)))
+            return wd_snap_bad_record(r, err);
         if (rec.from_subtask != 0 || s->fd < 0) continue;
+        struct stat st;
+        if (fstat(s->fd, &st) < 0)
+            return wd_err(err, WD_EIO, "%s: %s", s->path, strerror(errno));
+        if ((uint64_t)st.st_size < off)
+            return wd_err(err, WD_ECORRUPT,
+                          "%s has %llu bytes: it cannot be the file whose first %llu bytes the "
+                          "checkpoint had read",
+                          s->path, (unsigned long long)st.st_size, (unsigned long long)off);
         if (lseek(s->fd, (off_t)off, SEEK_SET) < 0)
             return wd_err(err, WD_EIO, "%s: cannot resume at byte %llu: %s", s->path,
                           (unsigned long long)off, strerror(errno));
         s->beg = s->end = s->scanned = 0;
-        s->eof = false;
+        s->eof = s->done = false;
         s->pos = s->offset = off;
         s->line = s->offset_line = line;
     }
@@ -343,7 +367,7 @@ static int sf_open_source(const wd_source_spec *spec, wd_source **out, wd_error 
     *out = NULL;
     const wd_options *o = spec->opts;
     sf_format fmt;
-    int rc = sf_format_of(o, true, &fmt, err);
+    int rc = sf_format_of(o, "single_file", true, &fmt, err);
     if (rc) return rc;
     const char *path = wd_opt_get(o, "path");
     if (!path || !*path)
@@ -429,10 +453,19 @@ static int sf_open_source(const wd_source_spec *spec, wd_source **out, wd_error 
 
 /* ---- lines of the file sinks (single_file, filesystem) ---- */
 
-int wd_line_enc_init(const wd_sink_spec *spec, wd_line_enc *e, wd_error *err)
+int wd_line_enc_check(const wd_options *o, const char *conn, wd_error *err)
 {
     sf_format fmt;
-    int rc = sf_format_of(spec->opts, false, &fmt, err);
+    int rc = sf_format_of(o, conn, false, &fmt, err);
+    if (rc) return rc;
+    wd_json_opts jo;
+    return wd_json_opts_from(o, &jo, err);
+}
+
+int wd_line_enc_init(const wd_sink_spec *spec, const char *conn, wd_line_enc *e, wd_error *err)
+{
+    sf_format fmt;
+    int rc = sf_format_of(spec->opts, conn, false, &fmt, err);
     if (rc) return rc;
     if ((rc = wd_json_opts_from(spec->opts, &e->jo, err))) return rc;
     if (fmt == SF_RAW && raw_column(spec->schema, err) < 0) return WD_ETYPE;
@@ -459,21 +492,61 @@ void wd_line_enc_row(const wd_line_enc *e, const wd_batch *b, uint32_t r, wd_buf
     wd_buf_putc_fast(out, '\n');
 }
 
+/*
+ * Two-phase writing (under checkpoints).  Rows since the last checkpoint
+ * go to a hidden staging file ".NAME.inprogress" next to the file NAME; a
+ * checkpoint renames it ".NAME.pending-EPOCH" and records, per pending
+ * file, its epoch, name and size and the length NAME has once it is
+ * appended.  commit(epoch) appends the pending files of epochs ≤ epoch in
+ * order, syncs, deletes them.  Appending is idempotent by those lengths:
+ * a file that already has the length an append gives it got that append
+ * before a crash; one that is shorter is cut back to where the append
+ * starts and written again.  Restore commits what the restored checkpoint
+ * left pending and cuts the file back to that length, so rows written
+ * after the checkpoint vanish (the replay writes them again).
+ *
+ * The files are per subtask (NAME, NAME-1, …).  When the parallelism
+ * shrinks, new subtask j also takes over the files of old subtasks i ≥ p
+ * with i ≡ j (mod p): it commits their pending output and cuts them back,
+ * and keeps recording their lengths, so that a later run at a higher
+ * parallelism continues them where they ended.
+ */
+#define SF_SNAP_TABLE "single_file_sink"
+#define SF_SNAP_VERSION 2u
+#define SF_PATH_MAX 4096
+#define SF_NAME_MAX 1024
+
+typedef struct sf_pend {
+    uint64_t epoch;
+    uint64_t size;        /* bytes of the pending file */
+    uint64_t after;       /* the file's length once it is appended */
+} sf_pend;
+
+/* A file taken over from an old subtask: complete, never written again. */
+typedef struct sf_done {
+    uint32_t index;
+    uint64_t len;
+} sf_done;
+
 typedef struct sf_sink {
     wd_sink base;
-    char *path;
-    int fd;               /* the file, or (two-phase) the staging file, or -1 */
+    char *opt_path;       /* the path option: the files are its per-subtask names */
+    char *path;           /* this subtask's file */
+    int fd;               /* the file; two-phase: the staging file, or -1 */
     wd_buf buf;
     wd_line_enc enc;
     uint64_t rows;
     uint32_t subtask;
-    /* two-phase (under checkpoints), see sf_sink_snapshot */
+    /* two-phase (under checkpoints) */
     bool two_phase, started;
-    char *hidden;         /* "DIR/.NAME": staging and pending files start so */
+    int tfd;              /* the file itself */
     uint64_t staged;      /* bytes in the staging file */
-    uint64_t target_len;  /* bytes of the file after the last commit */
-    struct sf_pend { uint64_t epoch, size; } *pend;
+    uint64_t committed;   /* the file's length after the last commit */
+    uint64_t planned;     /* … once every pending file is appended */
+    sf_pend *pend;
     uint32_t npend, pcap;
+    sf_done *done;
+    uint32_t ndone, dcap;
 } sf_sink;
 
 void wd_single_file_sink_path(const char *path, uint32_t subtask, char *out, size_t n)
@@ -484,8 +557,134 @@ void wd_single_file_sink_path(const char *path, uint32_t subtask, char *out, siz
         snprintf(out, n, "%s-%u", path, subtask);
 }
 
-static int sf_start(sf_sink *s, wd_error *err);
-static int sf_open_staging(sf_sink *s, wd_error *err);
+/* Length of the directory part of path, with its slash (0: none). */
+static size_t sf_dirlen(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+/* The hidden file "DIR/.NAME<what>" of file path, what being ".inprogress"
+ * or ".pending-EPOCH"; with base_only, just ".NAME<what>". */
+static void sf_hidden(const char *path, const char *what, uint64_t epoch, bool base_only,
+                      char *out, size_t n)
+{
+    size_t dl = sf_dirlen(path);
+    char ep[32] = "";
+    if (epoch != UINT64_MAX) snprintf(ep, sizeof ep, "-%llu", (unsigned long long)epoch);
+    snprintf(out, n, "%.*s.%s%s%s", base_only ? 0 : (int)dl, path, path + dl, what, ep);
+}
+
+/* "DIR/name": a file next to path. */
+static void sf_sibling(const char *path, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%.*s%s", (int)sf_dirlen(path), path, name);
+}
+
+static int sf_sync_dir(const char *path, wd_error *err)
+{
+    char dir[SF_PATH_MAX];
+    size_t dl = sf_dirlen(path);
+    snprintf(dir, sizeof dir, "%.*s", dl ? (int)dl : 1, dl ? path : ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return wd_err(err, WD_EIO, "cannot sync the directory of '%s': %s", path, strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+/* Delete the staging file and every pending file of file path. */
+static void sf_sweep(const char *path)
+{
+    char p[SF_PATH_MAX], prefix[SF_PATH_MAX], dir[SF_PATH_MAX];
+    sf_hidden(path, ".inprogress", UINT64_MAX, false, p, sizeof p);
+    unlink(p);
+    sf_hidden(path, ".pending-", UINT64_MAX, true, prefix, sizeof prefix);
+    size_t dl = sf_dirlen(path), pl = strlen(prefix);
+    snprintf(dir, sizeof dir, "%.*s", dl ? (int)dl : 1, dl ? path : ".");
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, pl) == 0) unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+}
+
+/*
+ * Make pending file pname (p) part of file target (open as fd) whose
+ * length is *len: appended at p->after - p->size unless the file already
+ * has p->after bytes; then the file is synced and pname deleted.
+ */
+static int sf_apply(const char *target, int fd, const char *pname, const sf_pend *p,
+                    uint64_t *len, wd_error *err)
+{
+    if (*len < p->after) {
+        uint64_t at = p->after - p->size;
+        int in = open(pname, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+            return wd_err(err, WD_ECORRUPT, "the pending output '%s' of '%s' is missing: %s",
+                          pname, target, strerror(errno));
+        int rc = 0;
+        if (ftruncate(fd, (off_t)at) < 0)
+            rc = wd_err(err, WD_EIO, "cannot truncate '%s': %s", target, strerror(errno));
+        char buf[65536];
+        uint64_t done = 0;
+        while (rc == 0 && done < p->size) {
+            size_t want = p->size - done < sizeof buf ? (size_t)(p->size - done) : sizeof buf;
+            ssize_t n = read(in, buf, want);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                rc = wd_err(err, WD_ECORRUPT,
+                            "the pending output '%s' has fewer bytes than the checkpoint recorded",
+                            pname);
+                break;
+            }
+            for (ssize_t off = 0; rc == 0 && off < n;) {
+                ssize_t w = pwrite(fd, buf + off, (size_t)(n - off), (off_t)(at + done + off));
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0)
+                    rc = wd_err(err, WD_EIO, "writing '%s': %s", target, strerror(errno));
+                else
+                    off += w;
+            }
+            done += (uint64_t)n;
+        }
+        close(in);
+        if (rc < 0) return rc;
+        *len = p->after;
+    }
+    if (fsync(fd) < 0) return wd_err(err, WD_EIO, "cannot sync '%s': %s", target, strerror(errno));
+    if (unlink(pname) < 0 && errno != ENOENT)
+        return wd_err(err, WD_EIO, "cannot delete '%s': %s", pname, strerror(errno));
+    return 0;
+}
+
+static int sf_open_staging(sf_sink *s, wd_error *err)
+{
+    char p[SF_PATH_MAX];
+    sf_hidden(s->path, ".inprogress", UINT64_MAX, false, p, sizeof p);
+    if (s->fd >= 0) close(s->fd);
+    s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    s->staged = 0;
+    if (s->fd < 0) return wd_err(err, WD_EIO, "cannot create '%s': %s", p, strerror(errno));
+    return 0;
+}
+
+/* Before the first rows or checkpoint of a subtask that restored nothing:
+ * the file starts empty, as without checkpoints. */
+static int sf_start(sf_sink *s, wd_error *err)
+{
+    if (s->started) return 0;
+    s->started = true;
+    if (ftruncate(s->tfd, 0) < 0)
+        return wd_err(err, WD_EIO, "cannot truncate '%s': %s", s->path, strerror(errno));
+    s->committed = s->planned = 0;
+    sf_sweep(s->path);
+    return sf_open_staging(s, err);
+}
 
 /* Write the buffered bytes to the file (two-phase: the staging file). */
 static int sf_drain(sf_sink *s, wd_error *err)
@@ -526,157 +725,76 @@ static int sf_write(wd_sink *sink, const wd_batch *b, wd_error *err)
 
 static int sf_flush(wd_sink *sink, wd_error *err) { return sf_drain((sf_sink *)sink, err); }
 
-/*
- * Two-phase writing (under checkpoints).  Rows since the last checkpoint
- * go to a hidden staging file ".NAME.inprogress" next to the file; at a
- * checkpoint it becomes ".NAME.pending-EPOCH" and the snapshot records the
- * file's committed length and the pending sizes; commit appends pending
- * files of completed epochs, in order, to the file.  Restore redoes what
- * a crash interrupted — using the recorded lengths, so appending twice is
- * impossible — and cuts the file back to what the restored epoch
- * committed.
- */
-static void sf_name(const sf_sink *s, const char *what, uint64_t epoch, char *out, size_t n)
-{
-    if (epoch == UINT64_MAX)
-        snprintf(out, n, "%s.%s", s->hidden, what);
-    else
-        snprintf(out, n, "%s.%s-%llu", s->hidden, what, (unsigned long long)epoch);
-}
-
-/* Delete the staging and pending files; keep those of epochs in keep. */
-static void sf_sweep(sf_sink *s)
-{
-    char p[4096];
-    sf_name(s, "inprogress", UINT64_MAX, p, sizeof p);
-    unlink(p);
-    const char *slash = strrchr(s->hidden, '/');
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - s->hidden) : 1,
-             slash ? s->hidden : ".");
-    const char *base = slash ? slash + 1 : s->hidden;
-    size_t bl = strlen(base);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".pending-", 9) != 0)
-            continue;
-        uint64_t ep = strtoull(e->d_name + bl + 9, NULL, 10);
-        bool keep = false;
-        for (uint32_t i = 0; i < s->npend; i++) keep |= s->pend[i].epoch == ep;
-        if (keep) continue;
-        unlinkat(dirfd(d), e->d_name, 0);
-    }
-    closedir(d);
-}
-
-/* Before the first rows or checkpoint of a run that restored nothing: the
- * file starts empty, as without checkpoints. */
-static int sf_start(sf_sink *s, wd_error *err)
-{
-    if (s->started) return 0;
-    s->started = true;
-    if (ftruncate(s->fd, 0) < 0)
-        return wd_err(err, WD_EIO, "cannot truncate '%s': %s", s->path, strerror(errno));
-    s->target_len = 0;
-    sf_sweep(s);
-    return sf_open_staging(s, err);
-}
-
-static int sf_open_staging(sf_sink *s, wd_error *err)
-{
-    char p[4096];
-    sf_name(s, "inprogress", UINT64_MAX, p, sizeof p);
-    if (s->fd >= 0) close(s->fd);
-    s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    s->staged = 0;
-    if (s->fd < 0) return wd_err(err, WD_EIO, "cannot create '%s': %s", p, strerror(errno));
-    return 0;
-}
-
 static int sf_sink_snapshot(wd_sink *sink, wd_snap_out *w, wd_error *err)
 {
     sf_sink *s = (sf_sink *)sink;
+    if (!s->two_phase) return sf_drain(s, err);
     int rc = sf_start(s, err);
     if (rc == 0) rc = sf_drain(s, err);
     if (rc < 0) return rc;
     if (s->staged) {
-        char from[4096], to[4096];
-        sf_name(s, "inprogress", UINT64_MAX, from, sizeof from);
-        sf_name(s, "pending", w->epoch, to, sizeof to);
-        if (fsync(s->fd) < 0 || rename(from, to) < 0)
-            return wd_err(err, WD_EIO, "cannot stage output of '%s': %s", s->path,
-                          strerror(errno));
         if (s->npend == s->pcap) {
             uint32_t cap = s->pcap ? s->pcap * 2 : 4;
-            struct sf_pend *p = wd_realloc(s->pend, cap * sizeof *p);
+            sf_pend *p = wd_realloc(s->pend, cap * sizeof *p);
             if (!p) return wd_err(err, WD_ENOMEM, "out of memory");
             s->pend = p;
             s->pcap = cap;
         }
-        s->pend[s->npend++] = (struct sf_pend){w->epoch, s->staged};
+        char from[SF_PATH_MAX], to[SF_PATH_MAX];
+        sf_hidden(s->path, ".inprogress", UINT64_MAX, false, from, sizeof from);
+        sf_hidden(s->path, ".pending", w->epoch, false, to, sizeof to);
+        if (fsync(s->fd) < 0 || rename(from, to) < 0)
+            return wd_err(err, WD_EIO, "cannot stage output of '%s': %s", s->path,
+                          strerror(errno));
+        if ((rc = sf_sync_dir(s->path, err)) < 0) return rc;
+        s->pend[s->npend++] = (sf_pend){w->epoch, s->staged, s->planned + s->staged};
+        s->planned += s->staged;
         if ((rc = sf_open_staging(s, err)) < 0) return rc;
     }
-    if ((rc = wd_snap_table_begin(w, "single_file_sink", WD_SNAP_GLOBAL, err)) < 0) return rc;
+    if ((rc = wd_snap_table_begin(w, SF_SNAP_TABLE, WD_SNAP_GLOBAL, err)) < 0) return rc;
+    /* version, files; per file: index, committed length, pending files */
     wd_buf *b = wd_snap_rec_begin(w, 0);
-    wd_snap_put_u64(b, s->target_len);
+    wd_snap_put_u32(b, SF_SNAP_VERSION);
+    wd_snap_put_u32(b, 1 + s->ndone);
+    wd_snap_put_u32(b, s->subtask);
+    wd_snap_put_u64(b, s->committed);
     wd_snap_put_u32(b, s->npend);
     for (uint32_t i = 0; i < s->npend; i++) {
+        char name[SF_NAME_MAX];
+        sf_hidden(s->path, ".pending", s->pend[i].epoch, true, name, sizeof name);
         wd_snap_put_u64(b, s->pend[i].epoch);
+        wd_snap_put_bytes(b, name, (uint32_t)strlen(name));
         wd_snap_put_u64(b, s->pend[i].size);
+        wd_snap_put_u64(b, s->pend[i].after);
+    }
+    for (uint32_t i = 0; i < s->ndone; i++) {
+        wd_snap_put_u32(b, s->done[i].index);
+        wd_snap_put_u64(b, s->done[i].len);
+        wd_snap_put_u32(b, 0);
     }
     wd_snap_rec_end(w);
-    return 0;
-}
-
-/* Append pending file `epoch` (size bytes) to the file at target_len. */
-static int sf_append(sf_sink *s, uint64_t epoch, uint64_t size, wd_error *err)
-{
-    char p[4096];
-    sf_name(s, "pending", epoch, p, sizeof p);
-    int in = open(p, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return wd_err(err, WD_ECORRUPT, "the pending output '%s' is missing: %s", p,
-                      strerror(errno));
-    int out = open(s->path, O_WRONLY | O_CLOEXEC);
-    int rc = 0;
-    if (out < 0 || ftruncate(out, (off_t)s->target_len) < 0) {
-        rc = wd_err(err, WD_EIO, "cannot write '%s': %s", s->path, strerror(errno));
-    } else {
-        char buf[65536];
-        uint64_t done = 0;
-        while (rc == 0 && done < size) {
-            ssize_t n = read(in, buf, sizeof buf);
-            if (n <= 0) {
-                rc = wd_err(err, WD_ECORRUPT, "the pending output '%s' is shorter than recorded",
-                            p);
-                break;
-            }
-            if (pwrite(out, buf, (size_t)n, (off_t)(s->target_len + done)) != n)
-                rc = wd_err(err, WD_EIO, "writing '%s': %s", s->path, strerror(errno));
-            done += (uint64_t)n;
-        }
-        if (rc == 0 && fsync(out) < 0)
-            rc = wd_err(err, WD_EIO, "cannot sync '%s': %s", s->path, strerror(errno));
-    }
-    if (out >= 0) close(out);
-    close(in);
-    if (rc < 0) return rc;
-    s->target_len += size;
-    unlink(p);
     return 0;
 }
 
 static int sf_sink_commit(wd_sink *sink, uint64_t epoch, wd_error *err)
 {
     sf_sink *s = (sf_sink *)sink;
+    if (!s->two_phase || s->npend == 0 || s->pend[0].epoch > epoch) return 0;
+    struct stat st;
+    if (fstat(s->tfd, &st) < 0)
+        return wd_err(err, WD_EIO, "cannot read '%s': %s", s->path, strerror(errno));
+    uint64_t len = (uint64_t)st.st_size;
     uint32_t k = 0;
     int rc = 0;
     for (uint32_t i = 0; i < s->npend; i++) {
         if (rc == 0 && s->pend[i].epoch <= epoch) {
-            rc = sf_append(s, s->pend[i].epoch, s->pend[i].size, err);
-            if (rc == 0) continue;
+            char p[SF_PATH_MAX];
+            sf_hidden(s->path, ".pending", s->pend[i].epoch, false, p, sizeof p);
+            rc = sf_apply(s->path, s->tfd, p, &s->pend[i], &len, err);
+            if (rc == 0) {
+                s->committed = s->pend[i].after;
+                continue;
+            }
         }
         s->pend[k++] = s->pend[i];
     }
@@ -684,48 +802,134 @@ static int sf_sink_commit(wd_sink *sink, uint64_t epoch, wd_error *err)
     return rc;
 }
 
+/*
+ * Restore file `index` as the checkpoint recorded it: committed bytes,
+ * then the pending files p[0..n) (recorded names in names[]).  The file
+ * ends up exactly as long as the checkpoint's output; *len gets that.
+ */
+static int sf_restore_file(sf_sink *s, uint32_t index, uint64_t committed, const sf_pend *p,
+                           char (*names)[SF_NAME_MAX], uint32_t n, uint64_t *len, wd_error *err)
+{
+    char path[SF_PATH_MAX];
+    wd_single_file_sink_path(s->opt_path, index, path, sizeof path);
+    bool own = index == s->subtask;
+    int fd = own ? s->tfd : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return wd_err(err, WD_EIO, "cannot open '%s': %s", path, strerror(errno));
+    int rc = 0;
+    struct stat st;
+    uint64_t have = 0, want = n ? p[n - 1].after : committed;
+    if (fstat(fd, &st) < 0)
+        rc = wd_err(err, WD_EIO, "cannot read '%s': %s", path, strerror(errno));
+    else if ((have = (uint64_t)st.st_size) < committed)
+        rc = wd_err(err, WD_ECORRUPT,
+                    "'%s' has %llu bytes, fewer than the %llu the checkpoint had committed", path,
+                    (unsigned long long)have, (unsigned long long)committed);
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        char pname[SF_PATH_MAX];
+        sf_sibling(path, names[i], pname, sizeof pname);
+        rc = sf_apply(path, fd, pname, &p[i], &have, err);
+    }
+    /* rows committed after the checkpoint: the replay writes them again */
+    if (rc == 0 && have > want && ftruncate(fd, (off_t)want) < 0)
+        rc = wd_err(err, WD_EIO, "cannot truncate '%s': %s", path, strerror(errno));
+    if (rc == 0 && fsync(fd) < 0)
+        rc = wd_err(err, WD_EIO, "cannot sync '%s': %s", path, strerror(errno));
+    if (!own) close(fd);
+    if (rc < 0) return rc;
+    sf_sweep(path); /* staging and pending files written after the checkpoint */
+    *len = want;
+    return sf_sync_dir(path, err);
+}
+
 static int sf_sink_restore(wd_sink *sink, wd_snap_in *r, wd_error *err)
 {
     sf_sink *s = (sf_sink *)sink;
+    if (!s->two_phase) return 0;
+    sf_pend *p = NULL;
+    char (*names)[SF_NAME_MAX] = NULL;
+    uint32_t cap = 0;
+    bool own_seen = false;
     wd_snap_rec rec;
     int rc;
-    wd_snap_in_open(r, "single_file_sink");
+    wd_snap_in_open(r, SF_SNAP_TABLE);
     while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
-        if (rec.from_subtask != s->subtask) continue;
         wd_rd d;
         wd_rd_init(&d, rec.data, rec.len);
-        uint64_t base = wd_rd_u64(&d);
-        uint32_t n = wd_rd_u32(&d);
-        if (d.bad || n > rec.len / 16) return wd_snap_bad_record(r, err);
-        struct stat st;
-        if (fstat(s->fd, &st) < 0)
-            return wd_err(err, WD_EIO, "cannot read '%s': %s", s->path, strerror(errno));
-        uint64_t have = (uint64_t)st.st_size;
-        s->started = true;
-        s->npend = 0;
-        s->target_len = base;
-        for (uint32_t i = 0; i < n && rc >= 0; i++) {
-            uint64_t ep = wd_rd_u64(&d), size = wd_rd_u64(&d);
-            if (d.bad) return wd_snap_bad_record(r, err);
-            if (have >= s->target_len + size) {
-                /* appended before the crash */
-                char p[4096];
-                sf_name(s, "pending", ep, p, sizeof p);
-                unlink(p);
-                s->target_len += size;
+        uint32_t ver = wd_rd_u32(&d), nfiles = wd_rd_u32(&d);
+        if (d.bad || ver != SF_SNAP_VERSION || nfiles > rec.len / 16) d.bad = true;
+        for (uint32_t f = 0; f < nfiles && !d.bad && rc >= 0; f++) {
+            uint32_t index = wd_rd_u32(&d);
+            uint64_t committed = wd_rd_u64(&d);
+            uint32_t n = wd_rd_u32(&d);
+            if (d.bad || n > rec.len / 28) {
+                d.bad = true;
+                break;
+            }
+            if (n > cap) {
+                sf_pend *np = wd_realloc(p, n * sizeof *np);
+                if (np) p = np;
+                char(*nn)[SF_NAME_MAX] = np ? wd_realloc(names, n * sizeof *nn) : NULL;
+                if (!nn) {
+                    rc = wd_err(err, WD_ENOMEM, "out of memory");
+                    break;
+                }
+                names = nn;
+                cap = n;
+            }
+            uint64_t at = committed;
+            for (uint32_t i = 0; i < n && !d.bad; i++) {
+                p[i].epoch = wd_rd_u64(&d);
+                uint32_t len;
+                const char *name = wd_rd_bytes(&d, &len);
+                p[i].size = wd_rd_u64(&d);
+                p[i].after = wd_rd_u64(&d);
+                /* a hidden name in the file's directory, lengths that add up */
+                if (!name || len < 2 || len >= SF_NAME_MAX || name[0] != '.' ||
+                    memchr(name, '/', len) || memchr(name, 0, len) ||
+                    p[i].after < at || p[i].after - at != p[i].size) {
+                    d.bad = true;
+                    break;
+                }
+                memcpy(names[i], name, len);
+                names[i][len] = 0;
+                at = p[i].after;
+            }
+            if (d.bad || index % r->parallelism != s->subtask) continue;
+            bool dup = index == s->subtask ? own_seen : false;
+            for (uint32_t i = 0; i < s->ndone; i++) dup |= s->done[i].index == index;
+            if (dup) {
+                d.bad = true;
+                break;
+            }
+            uint64_t len = 0;
+            if ((rc = sf_restore_file(s, index, committed, p, names, n, &len, err)) < 0) break;
+            if (index == s->subtask) {
+                own_seen = s->started = true;
+                s->committed = s->planned = len;
+                s->npend = 0;
             } else {
-                rc = sf_append(s, ep, size, err);
+                if (s->ndone == s->dcap) {
+                    uint32_t dc = s->dcap ? s->dcap * 2 : 4;
+                    sf_done *nd = wd_realloc(s->done, dc * sizeof *nd);
+                    if (!nd) {
+                        rc = wd_err(err, WD_ENOMEM, "out of memory");
+                        break;
+                    }
+                    s->done = nd;
+                    s->dcap = dc;
+                }
+                s->done[s->ndone++] = (sf_done){index, len};
             }
         }
-        if (rc < 0) return rc;
-        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
-        /* rows committed after the restored epoch are written again by the replay */
-        if (ftruncate(s->fd, (off_t)s->target_len) < 0)
-            return wd_err(err, WD_EIO, "cannot truncate '%s': %s", s->path, strerror(errno));
+        if (rc < 0) break;
+        if (!wd_rd_done(&d)) {
+            rc = wd_snap_bad_record(r, err);
+            break;
+        }
     }
-    if (rc < 0) return rc;
-    if (!s->started) return 0;
-    sf_sweep(s);
+    wd_free(p);
+    wd_free(names);
+    if (rc < 0 || !s->started) return rc;
     return sf_open_staging(s, err);
 }
 
@@ -737,14 +941,16 @@ static void sf_sink_close(wd_sink *sink)
         if (!s->two_phase) sf_drain(s, NULL);
         close(s->fd);
     }
-    if (s->two_phase && s->started && s->staged == 0 && s->hidden) {
-        char p[4096];
-        sf_name(s, "inprogress", UINT64_MAX, p, sizeof p);
+    if (s->tfd >= 0) close(s->tfd);
+    if (s->two_phase && s->started && s->staged == 0) {
+        char p[SF_PATH_MAX];
+        sf_hidden(s->path, ".inprogress", UINT64_MAX, false, p, sizeof p);
         unlink(p); /* nothing staged since the last checkpoint */
     }
     wd_buf_free(&s->buf);
     wd_free(s->pend);
-    wd_free(s->hidden);
+    wd_free(s->done);
+    wd_free(s->opt_path);
     wd_free(s->path);
     wd_free(s);
 }
@@ -761,39 +967,41 @@ static int sf_open_sink(const wd_sink_spec *spec, wd_sink **out, wd_error *err)
     *out = NULL;
     const wd_options *o = spec->opts;
     wd_line_enc enc;
-    int rc = wd_line_enc_init(spec, &enc, err);
+    int rc = wd_line_enc_init(spec, "single_file", &enc, err);
     if (rc) return rc;
     const char *path = wd_opt_get(o, "path");
     if (!path || !*path)
         return wd_err(err, WD_EOPTION, "connector 'single_file' needs a non-empty option 'path'");
+    if (strlen(path) + 16 > SF_PATH_MAX - 32)
+        return wd_err(err, WD_EOPTION, "option 'path': '%.40s…' is too long", path);
 
     sf_sink *s = wd_calloc(1, sizeof *s);
     if (!s) return wd_err(err, WD_ENOMEM, "out of memory");
     s->base.vt = &sf_sink_vt;
+    s->fd = s->tfd = -1;
     s->enc = enc;
     size_t n = strlen(path) + 16;
     s->path = wd_malloc(n);
-    if (!s->path) {
-        wd_free(s);
+    s->opt_path = wd_strdup(path);
+    if (!s->path || !s->opt_path) {
+        sf_sink_close(&s->base);
         return wd_err(err, WD_ENOMEM, "out of memory");
     }
     wd_single_file_sink_path(path, spec->subtask, s->path, n);
     s->subtask = spec->subtask;
     s->two_phase = spec->two_phase;
-    if (s->two_phase) {
-        /* the file is kept as it is until restore (or the first rows) */
-        const char *slash = strrchr(s->path, '/');
-        size_t dl = slash ? (size_t)(slash - s->path) + 1 : 0;
-        s->hidden = wd_malloc(strlen(s->path) + 2);
-        if (s->hidden) sprintf(s->hidden, "%.*s.%s", (int)dl, s->path, s->path + dl);
-    }
-    s->fd = open(s->path, O_WRONLY | O_CREAT | (s->two_phase ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
+    /* two-phase: the file is kept as it is until restore (or the first rows) */
+    int fd = open(s->path, O_WRONLY | O_CREAT | (s->two_phase ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
+    if (fd < 0) {
         int e = errno;
         wd_err(err, WD_EIO, "cannot create '%s': %s", s->path, strerror(e));
         sf_sink_close(&s->base);
         return WD_EIO;
     }
+    if (s->two_phase)
+        s->tfd = fd;
+    else
+        s->fd = fd;
     wd_buf_reserve(&s->buf, SINK_FLUSH_BYTES + 4096);
     *out = &s->base;
     return 0;

@@ -31,7 +31,11 @@ typedef struct wd_line_enc {
     wd_json_opts jo;
 } wd_line_enc;
 
-int wd_line_enc_init(const wd_sink_spec *spec, wd_line_enc *e, wd_error *err);
+/* Check the format and json.* options at planning time (WD_EOPTION naming
+ * connector conn). */
+int wd_line_enc_check(const wd_options *o, const char *conn, wd_error *err);
+/* Set up e for a sink subtask of connector conn (named in errors). */
+int wd_line_enc_init(const wd_sink_spec *spec, const char *conn, wd_line_enc *e, wd_error *err);
 /* Append row r of b and a newline to out. */
 void wd_line_enc_row(const wd_line_enc *e, const wd_batch *b, uint32_t r, wd_buf *out);
 
