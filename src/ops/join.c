@@ -62,11 +62,17 @@
  * its rows are joined key by key, outer rows without a match emitted with
  * NULLs, and the bucket is released.
  *
+ * Checkpoints.  Every stored row is one keyed record tagged with its key's
+ * shuffle hash, so a restore at another parallelism re-splits rows by key;
+ * restore rebuilds keys, lists in their old order, heaps and buckets (see
+ * the checkpoint section).
+ *
  * Exports: wd_op_join_vt, wd_op_join_stats.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agg/agg.h"
@@ -201,6 +207,8 @@ typedef struct join {
 
     /* TTL (processing time) */
     int64_t ttl, unit, now, t0, last_scan;
+
+    uint64_t fp;                     /* checkpoints: join_fingerprint */
 } join;
 
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -528,25 +536,35 @@ static void heap_push(const join *j, jside *sd, uint32_t s, uint32_t id)
     sd->heap[i] = id;
 }
 
+/* Put record id at position i of the heap and sift it down. */
+static void heap_sift_down(const join *j, jside *sd, uint32_t s, uint32_t i, uint32_t id)
+{
+    uint32_t n = sd->nheap;
+    int64_t k = rel_bound(j, sd, s, id);
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && rel_bound(j, sd, s, sd->heap[c + 1]) < rel_bound(j, sd, s, sd->heap[c]))
+            c++;
+        if (rel_bound(j, sd, s, sd->heap[c]) >= k) break;
+        sd->heap[i] = sd->heap[c];
+        i = c;
+    }
+    sd->heap[i] = id;
+}
+
 static uint32_t heap_pop(const join *j, jside *sd, uint32_t s)
 {
     uint32_t top = sd->heap[0];
     uint32_t last = sd->heap[--sd->nheap];
-    uint32_t n = sd->nheap, i = 0;
-    if (n) {
-        int64_t k = rel_bound(j, sd, s, last);
-        for (;;) {
-            uint32_t c = 2 * i + 1;
-            if (c >= n) break;
-            if (c + 1 < n && rel_bound(j, sd, s, sd->heap[c + 1]) < rel_bound(j, sd, s, sd->heap[c]))
-                c++;
-            if (rel_bound(j, sd, s, sd->heap[c]) >= k) break;
-            sd->heap[i] = sd->heap[c];
-            i = c;
-        }
-        sd->heap[i] = last;
-    }
+    if (sd->nheap) heap_sift_down(j, sd, s, 0, last);
     return top;
+}
+
+/* Order a heap whose entries were appended unordered (restore): O(n). */
+static void heap_build(const join *j, jside *sd, uint32_t s)
+{
+    for (uint32_t i = sd->nheap / 2; i-- > 0;) heap_sift_down(j, sd, s, i, sd->heap[i]);
 }
 
 /* Release the interval rows whose bound the watermark has passed. */
@@ -1192,6 +1210,7 @@ static int win_fire_upto(wd_op *op, join *j, int64_t wm, wd_error *err)
 /* ---- the operator ---------------------------------------------------------------- */
 
 static void join_close(wd_op *op);
+static uint64_t join_fingerprint(const wd_node *node, const wd_join_spec *sp);
 
 static int join_open(wd_op *op, wd_error *err)
 {
@@ -1263,6 +1282,7 @@ static int join_open(wd_op *op, wd_error *err)
     j->unit = j->ttl >= 16 ? j->ttl / 16 : 1;
     j->now = INT64_MIN;
     j->last_scan = INT64_MIN;
+    j->fp = join_fingerprint(node, sp);
     if (!j->key_types || !j->nullenc || (sp->residual && !j->ev) || !j->items || !j->cand ||
         !j->cidx || !j->sel || !j->pass) {
         join_close(op);
@@ -1354,56 +1374,232 @@ static int join_tick(wd_op *op, int64_t now, wd_error *err)
 /* ---- checkpoints ------------------------------------------------------------------ */
 
 /*
- * One keyed record per stored row, tagged with its key's hash: flags (side,
- * NULL key), the bucket's time (windowed), the key, _timestamp, the mode
- * word (match count, or the interval time), the encoded payload.  Restore
- * rebuilds keys, lists, heaps and buckets; TTL clocks restart (a restored
- * row's stamp is "before the first tick").
+ * Two tables.  join_meta (global): one record per subtask, the format
+ * version and the join's fingerprint (join_fingerprint), so that restore
+ * refuses the state of another join and notices a checkpoint without it
+ * (keyed tables may legitimately be absent: a subtask is given only the
+ * keyed files whose key range meets its own), then the TTL clock (first
+ * tick, last tick, last scan, stamp unit).  join_rows (keyed): one
+ * record per stored row, tagged with its key's hash — the high half of
+ * the wd_hash_rows hash of the key columns, which the group table keeps
+ * (wd_groups_khash) and the shuffle routes by — laid out as
+ *
+ *   u8 side | i64 bucket time (windowed) | key (the group table's encoding)
+ *   | i64 _timestamp | u32 match count, u32 TTL stamp (updating) or i64
+ *   interval time (interval) | u32 payload length | payload (the byte
+ *   store's encoding)
+ *
+ * Rows are written side by side, key by key, each list from its head
+ * (walking the key table and the record chunks; nothing is allocated but
+ * the table's buffer, sized once from the stores' totals).  Restore links
+ * each row at the head of its key's list and then reverses every list, so
+ * the lists come back in their old order (a retraction then removes the
+ * same stored row as it would have: rows of equal payload may differ in
+ * time and match count).  Interval heaps are rebuilt in one pass.  TTL
+ * stamps are relative to their subtask's first tick: restore continues the
+ * latest old clock (the tick clock is the wall clock, so time spent stopped
+ * counts towards the TTL, as the updating aggregate does) and converts
+ * each row's stamp from its old subtask's clock to that one.  A windowed
+ * join's match counts are recomputed when its bucket fires, so they are
+ * not saved.
  */
+#define JT_META "join_meta"
 #define JT_ROWS "join_rows"
-#define JF_SIDE1 1u
-#define JF_NULLKEY 2u
+#define JSNAP_VERSION 1u
+#define KH_CHUNK 256u
 
-static void snap_table(const join *j, const jtable *t, int64_t bts, wd_snap_out *o)
+/* FNV-1a over a description, piece by piece (no allocation). */
+static uint64_t fnv_add(uint64_t h, const char *p)
 {
-    uint32_t n = t->nslots;
-    if (!n) return;
-    uint32_t *kh = wd_malloc(sizeof(uint32_t) * n);
-    if (WD_UNLIKELY(!kh)) wd_panic("join: out of memory");
-    wd_groups_khash(t->g, 0, n, kh);
+    for (; *p; p++) h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    return h;
+}
+
+/* What the saved state depends on: the mode, the join type, the key and
+ * payload types of both inputs and (interval) the time columns. */
+static uint64_t join_fingerprint(const wd_node *node, const wd_join_spec *sp)
+{
+    char buf[256];
+    bool iv = sp->mode == WD_JM_INTERVAL;
+    snprintf(buf, sizeof buf, "join v%u mode %d type %d keys %u time %d %d", JSNAP_VERSION,
+             (int)sp->mode, (int)sp->type, sp->nkeys, iv ? sp->left_time_col : -1,
+             iv ? sp->right_time_col : -1);
+    uint64_t h = fnv_add(0xcbf29ce484222325ull, buf);
     for (uint32_t s = 0; s < 2; s++) {
-        const jside *sd = &t->side[s];
-        for (uint32_t slot = 0; slot < n; slot++) {
-            for (uint32_t id = t->head[s][slot]; id != NONE; id = R(sd, id)->next) {
+        const wd_type *in = node->in_schemas[s];
+        snprintf(buf, sizeof buf, "|%u:", in->nfields);
+        h = fnv_add(h, buf);
+        for (uint32_t f = 0; f < in->nfields; f++) {
+            wd_type_format(in->fields[f].type, buf, sizeof buf);
+            h = fnv_add(fnv_add(h, buf), ";");
+        }
+    }
+    return h ? h : 1;
+}
+
+/* Bytes of a row record without its key and payload. */
+static size_t rec_fixed(const join *j)
+{
+    return 1 + (j->mode == WD_JM_WINDOWED ? 8 : 0) + 8 +
+           (j->mode == WD_JM_WINDOWED ? 0 : 8) + 4;
+}
+
+/* About the bytes table t's rows take as records (to size the buffer once). */
+static size_t snap_estimate(const join *j, const jtable *t)
+{
+    uint64_t rows = t->side[0].rows + t->side[1].rows;
+    if (!rows) return 0;
+    uint64_t pay = 0;
+    for (uint32_t s = 0; s < 2; s++) pay += t->side[s].blen - t->side[s].garbage;
+    size_t kl = t->nslots ? wd_groups_key_size(t->g, 0) : 0;
+    return (size_t)(rows * (8 + rec_fixed(j) + kl) + pay);
+}
+
+/* The records of side s of table t (bts: its bucket's time, windowed). */
+static void snap_side(const join *j, const jtable *t, uint32_t s, int64_t bts, wd_snap_out *o)
+{
+    const uint32_t n = t->nslots;
+    const size_t fixed = rec_fixed(j);
+    const bool win = j->mode == WD_JM_WINDOWED;
+    const jside *sd = &t->side[s];
+    uint32_t kh[KH_CHUNK];
+    for (uint32_t s0 = 0; s0 < n; s0 += KH_CHUNK) {
+        uint32_t m = n - s0 < KH_CHUNK ? n - s0 : KH_CHUNK;
+        wd_groups_khash(t->g, s0, m, kh);
+        for (uint32_t i = 0; i < m; i++) {
+            uint32_t slot = s0 + i, id = t->head[s][slot];
+            if (id == NONE) continue;
+            size_t kl = wd_groups_key_size(t->g, slot);
+            while (id != NONE) {
                 const jrec *r = R(sd, id);
-                wd_buf *b = wd_snap_rec_begin(o, kh[slot]);
-                size_t kl = wd_groups_key_size(t->g, slot);
-                uint8_t *p = wd_buf_room(b, 1 + 8 + kl + 8 + 8 + 4 + r->len);
-                *p++ = (uint8_t)(s | (t->nullkey[slot] ? JF_NULLKEY : 0));
-                memcpy(p, &bts, 8);
-                p = wd_groups_key_write(t->g, slot, p + 8);
+                wd_buf *b = wd_snap_rec_begin(o, kh[i]);
+                uint8_t *p = wd_buf_room(b, fixed + kl + r->len);
+                *p++ = (uint8_t)s;
+                if (win) {
+                    memcpy(p, &bts, 8);
+                    p += 8;
+                }
+                p = wd_groups_key_write(t->g, slot, p);
                 memcpy(p, &r->ts, 8);
-                memcpy(p + 8, &r->a, 8);
-                memcpy(p + 16, &r->len, 4);
-                memcpy(p + 20, RB(sd, r), r->len);
-                wd_buf_commit(b, p + 20 + r->len);
+                p += 8;
+                if (j->mode == WD_JM_UPDATING) {
+                    memcpy(p, &r->a.u.nmatch, 4);
+                    memcpy(p + 4, &r->a.u.stamp, 4);
+                    p += 8;
+                } else if (j->mode == WD_JM_INTERVAL) {
+                    memcpy(p, &r->a.t, 8);
+                    p += 8;
+                }
+                memcpy(p, &r->len, 4);
+                memcpy(p + 4, RB(sd, r), r->len);
+                wd_buf_commit(b, p + 4 + r->len);
                 wd_snap_rec_end(o);
+                id = r->next;
             }
         }
     }
-    wd_free(kh);
 }
 
 static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
 {
     join *j = op->state;
-    int rc = wd_snap_table_begin(o, JT_ROWS, WD_SNAP_KEYED, err);
+    int rc = wd_snap_table_begin(o, JT_META, WD_SNAP_GLOBAL, err);
     if (rc < 0) return rc;
+    wd_buf *b = wd_snap_rec_begin(o, 0);
+    wd_snap_put_u32(b, JSNAP_VERSION);
+    wd_snap_put_u64(b, j->fp);
+    wd_snap_put_i64(b, j->t0);
+    wd_snap_put_i64(b, j->now);
+    wd_snap_put_i64(b, j->last_scan);
+    wd_snap_put_i64(b, j->unit);
+    wd_snap_rec_end(o);
+    rc = wd_snap_table_begin(o, JT_ROWS, WD_SNAP_KEYED, err);
+    if (rc < 0) return rc;
+    size_t est = 0;
     if (j->mode == WD_JM_WINDOWED)
-        for (uint32_t i = 0; i < j->nbuckets; i++) snap_table(j, &j->buckets[i]->t, j->buckets[i]->ts, o);
+        for (uint32_t i = 0; i < j->nbuckets; i++) est += snap_estimate(j, &j->buckets[i]->t);
     else
-        snap_table(j, &j->t, 0, o);
+        est = snap_estimate(j, &j->t);
+    if (est) wd_buf_reserve(&o->cur->data, est);
+    for (uint32_t s = 0; s < 2; s++) {
+        if (j->mode == WD_JM_WINDOWED)
+            for (uint32_t i = 0; i < j->nbuckets; i++)
+                snap_side(j, &j->buckets[i]->t, s, j->buckets[i]->ts, o);
+        else
+            snap_side(j, &j->t, s, 0, o);
+    }
     return 0;
+}
+
+/* One old subtask's TTL clock, from its join_meta record. */
+typedef struct jclock {
+    bool have;
+    int64_t t0, now, unit;
+} jclock;
+
+/* A tick time as saved: the wall clock in ns, or none yet. */
+static bool clock_ok(int64_t t) { return t == INT64_MIN || (t >= 0 && t <= INT64_MAX / 2); }
+
+/* The join_meta records: this join's, in this format; the old subtasks'
+ * clocks into clk[0..nclk), and this instance's clock continues the latest
+ * of them. */
+static int restore_meta(join *j, wd_snap_in *r, jclock *clk, uint32_t nclk, wd_error *err)
+{
+    if (!wd_snap_in_has(r, JT_META))
+        return wd_err(err, WD_ECORRUPT, "join: the checkpoint has no '%s' state table", JT_META);
+    wd_snap_rec rec;
+    int rc;
+    bool any = false;
+    int64_t t0 = INT64_MAX, now = INT64_MIN, scan = INT64_MIN;
+    wd_snap_in_open(r, JT_META);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint32_t ver = wd_rd_u32(&d);
+        uint64_t fp = wd_rd_u64(&d);
+        jclock c = {.have = true};
+        c.t0 = wd_rd_i64(&d);
+        c.now = wd_rd_i64(&d);
+        int64_t ls = wd_rd_i64(&d);
+        c.unit = wd_rd_i64(&d);
+        if (!wd_rd_done(&d) || c.unit <= 0 || !clock_ok(c.now) || !clock_ok(ls) ||
+            (c.now != INT64_MIN && (c.t0 < 0 || c.t0 > c.now)) || rec.from_subtask >= nclk ||
+            clk[rec.from_subtask].have)
+            return wd_snap_bad_record(r, err);
+        if (ver != JSNAP_VERSION || fp != j->fp)
+            return wd_err(err, WD_ECORRUPT,
+                          "join: the checkpoint holds the state of another join (its kind, keys "
+                          "or columns changed)");
+        clk[rec.from_subtask] = c;
+        if (c.now != INT64_MIN) {
+            if (c.t0 < t0) t0 = c.t0;
+            if (c.now > now) now = c.now;
+        }
+        if (ls > scan) scan = ls;
+        any = true;
+    }
+    if (rc < 0) return rc;
+    if (!any) return wd_err(err, WD_ECORRUPT, "join: state table '%s' is empty", JT_META);
+    if (j->ttl) {
+        j->now = now;
+        j->t0 = now == INT64_MIN ? 0 : t0;
+        j->last_scan = scan;
+    }
+    return 0;
+}
+
+/* Stamp st of a row saved under old clock o, in this instance's clock: the
+ * same moment (at least the first tick, at most now); 0, "before the first
+ * tick", stays 0. */
+static uint32_t restamp(const join *j, const jclock *o, uint32_t st)
+{
+    if (st == 0 || !j->ttl || o->now == INT64_MIN || j->now == INT64_MIN) return 0;
+    wd_i128 at = (wd_i128)o->t0 + (wd_i128)(st - 1) * o->unit;
+    wd_i128 v = (at - j->t0) / j->unit + 1;
+    wd_i128 cur = stamp(j);
+    if (v < 1) v = 1;
+    if (v > cur) v = cur;
+    return (uint32_t)v;
 }
 
 /* The payload of a side as restored: every column a well-formed encoding. */
@@ -1419,61 +1615,108 @@ static bool payload_ok(const wd_op *op, const join *j, uint32_t s, const uint8_t
     return n == 0;
 }
 
+/* Reverse every key's list of both sides (restore links rows at the head). */
+static void lists_reverse(jtable *t)
+{
+    for (uint32_t s = 0; s < 2; s++) {
+        jside *sd = &t->side[s];
+        for (uint32_t slot = 0; slot < t->nslots; slot++) {
+            uint32_t id = t->head[s][slot], prev = NONE;
+            while (id != NONE) {
+                jrec *r = R(sd, id);
+                uint32_t next = r->next;
+                r->next = prev;
+                r->prev = next;
+                prev = id;
+                id = next;
+            }
+            t->head[s][slot] = prev;
+        }
+    }
+}
+
+/* One join_rows record into its table. */
+static int restore_row(wd_op *op, join *j, const wd_snap_rec *rec, const jclock *clk,
+                       uint32_t nclk, wd_col *cols, wd_arena *a, wd_snap_in *r, wd_error *err)
+{
+    wd_rd d;
+    wd_rd_init(&d, rec->data, rec->len);
+    uint8_t s = wd_rd_u8(&d);
+    int64_t bts = j->mode == WD_JM_WINDOWED ? wd_rd_i64(&d) : 0;
+    if (d.bad || s > 1) return wd_snap_bad_record(r, err);
+    jtable *t = j->mode == WD_JM_WINDOWED ? &bucket_get(j, bts)->t : &j->t;
+    size_t kl = 0;
+    const uint8_t *kp = d.p;
+    if (!wd_groups_key_check(t->g, kp, (size_t)(d.end - d.p), &kl) || !wd_rd_take(&d, kl))
+        return wd_snap_bad_record(r, err);
+    int64_t ts = wd_rd_i64(&d);
+    uint32_t nmatch = j->mode == WD_JM_UPDATING ? wd_rd_u32(&d) : 0;
+    uint32_t st = j->mode == WD_JM_UPDATING ? wd_rd_u32(&d) : 0;
+    int64_t itime = j->mode == WD_JM_INTERVAL ? wd_rd_i64(&d) : 0;
+    uint32_t len = wd_rd_u32(&d);
+    const uint8_t *pay = wd_rd_take(&d, len);
+    uint64_t h;
+    wd_arena_reset(a);
+    if (!pay || !wd_rd_done(&d) || !payload_ok(op, j, s, pay, len) ||
+        rec->from_subtask >= nclk || !clk[rec->from_subtask].have ||
+        wd_groups_decode_keys(t->g, &kp, &rec->khash, 1, cols, &h, a) < 0)
+        return wd_snap_bad_record(r, err);
+    bool nullkey = false;
+    for (uint32_t k = 0; k < j->nkeys; k++) nullkey |= !wd_col_valid(&cols[k], 0);
+    if (nullkey && (j->mode != WD_JM_WINDOWED || !j->outer[s]))
+        return wd_snap_bad_record(r, err); /* such rows are never stored */
+    uint32_t slot, nnew = 0;
+    wd_groups_lookup(t->g, cols, 1, &h, &slot, &nnew);
+    table_sync(t);
+    if (nullkey) t->nullkey[slot] = 1;
+    jside *sd = &t->side[s];
+    uint32_t id = rec_alloc(sd);
+    jrec *jr = R(sd, id);
+    memcpy(bytes_reserve(sd, len, &jr->off), pay, len);
+    jr->len = len;
+    jr->ts = ts;
+    if (j->mode == WD_JM_INTERVAL) {
+        jr->a.t = itime;
+        grow(&sd->heap, &sd->capheap, sd->nheap + 1, sizeof(uint32_t));
+        sd->heap[sd->nheap++] = id; /* ordered once every row is in */
+    } else {
+        jr->a.u.nmatch = nmatch;
+        jr->a.u.stamp = restamp(j, &clk[rec->from_subtask], st);
+    }
+    link_rec(t, s, id, slot);
+    return 0;
+}
+
 static int join_restore(wd_op *op, wd_snap_in *r, wd_error *err)
 {
     join *j = op->state;
+    if (j->nbuckets || (j->t.g && (j->t.nslots || j->t.side[0].nrec || j->t.side[1].nrec)))
+        return wd_err(err, WD_EINTERNAL, "join: restore into an operator that holds state");
+    uint32_t nclk = r->old_parallelism ? r->old_parallelism : 1;
+    jclock *clk = wd_calloc(nclk, sizeof *clk);
     wd_col *cols = wd_calloc(j->nkeys ? j->nkeys : 1, sizeof *cols);
-    if (!cols) return wd_err(err, WD_ENOMEM, "out of memory");
+    if (!clk || !cols) {
+        wd_free(clk);
+        wd_free(cols);
+        return wd_err(err, WD_ENOMEM, "join: out of memory");
+    }
+    int rc = restore_meta(j, r, clk, nclk, err);
     wd_arena a;
     wd_arena_init(&a, 0);
     wd_snap_rec rec;
-    int rc;
     wd_snap_in_open(r, JT_ROWS);
-    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
-        wd_rd d;
-        wd_rd_init(&d, rec.data, rec.len);
-        uint8_t f = wd_rd_u8(&d);
-        int64_t bts = wd_rd_i64(&d);
-        if (d.bad || f > (JF_SIDE1 | JF_NULLKEY)) {
-            rc = wd_snap_bad_record(r, err);
-            break;
-        }
-        uint32_t s = f & JF_SIDE1;
-        jtable *t = j->mode == WD_JM_WINDOWED ? &bucket_get(j, bts)->t : &j->t;
-        size_t kl = 0;
-        const uint8_t *kp = d.p;
-        if (!wd_groups_key_check(t->g, kp, (size_t)(d.end - d.p), &kl) || !wd_rd_take(&d, kl)) {
-            rc = wd_snap_bad_record(r, err);
-            break;
-        }
-        int64_t ts = wd_rd_i64(&d);
-        uint64_t word = wd_rd_u64(&d);
-        uint32_t len = wd_rd_u32(&d);
-        const uint8_t *pay = wd_rd_take(&d, len);
-        uint64_t h;
-        uint32_t slot, nnew = 0;
-        wd_arena_reset(&a);
-        if (!pay || !wd_rd_done(&d) || !payload_ok(op, j, s, pay, len) ||
-            wd_groups_decode_keys(t->g, &kp, &rec.khash, 1, cols, &h, &a) < 0) {
-            rc = wd_snap_bad_record(r, err);
-            break;
-        }
-        wd_groups_lookup(t->g, cols, 1, &h, &slot, &nnew);
-        table_sync(t);
-        if (f & JF_NULLKEY) t->nullkey[slot] = 1;
-        jside *sd = &t->side[s];
-        uint32_t id = rec_alloc(sd);
-        jrec *jr = R(sd, id);
-        memcpy(bytes_reserve(sd, len, &jr->off), pay, len);
-        jr->len = len;
-        jr->ts = ts;
-        memcpy(&jr->a, &word, 8);
-        if (j->mode == WD_JM_UPDATING) jr->a.u.stamp = 0; /* the TTL clock restarts */
-        link_rec(t, s, id, slot);
-        if (j->mode == WD_JM_INTERVAL) heap_push(j, sd, s, id);
-    }
+    while (rc == 0 && (rc = wd_snap_in_next(r, &rec, err)) == 1)
+        rc = restore_row(op, j, &rec, clk, nclk, cols, &a, r, err);
     wd_arena_free(&a);
     wd_free(cols);
+    wd_free(clk);
+    if (j->mode == WD_JM_WINDOWED) {
+        for (uint32_t i = 0; i < j->nbuckets; i++) lists_reverse(&j->buckets[i]->t);
+    } else {
+        lists_reverse(&j->t);
+        if (j->mode == WD_JM_INTERVAL)
+            for (uint32_t s = 0; s < 2; s++) heap_build(j, &j->t.side[s], s);
+    }
     return rc;
 }
 

@@ -6,6 +6,8 @@
  * and then emits a watermark when the maximum over the rows seen so far
  * advanced: watermarks never go backwards.  Checkpoints keep that maximum
  * (restored at another parallelism: the smallest of the old subtasks').
+ *
+ * Exports: wd_op_watermark_vt.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -77,34 +79,48 @@ static int wm_tick(wd_op *op, int64_t now_ns, wd_error *err)
     return wd_op_emit_watermark(op, WD_WATERMARK_IDLE, err);
 }
 
+/* Checkpoints: one WD_SNAP_GLOBAL record, the maximum (INT64_MIN before
+ * any row). */
+#define WM_MAX "wm_max"
+
 static int wm_snapshot(wd_op *op, wd_snap_out *w, wd_error *err)
 {
     wm_state *st = op->state;
-    int rc = wd_snap_table_begin(w, "wm_max", WD_SNAP_GLOBAL, err);
+    int rc = wd_snap_table_begin(w, WM_MAX, WD_SNAP_GLOBAL, err);
     if (rc == 0) wd_snap_put(w, 0, &st->max, sizeof st->max);
     return rc;
 }
 
+/* This subtask's own maximum when the parallelism is unchanged, else the
+ * smallest of the old subtasks' (never ahead of any of the sources whose
+ * rows it may now read: a watermark may only be late, never early). */
 static int wm_restore(wd_op *op, wd_snap_in *r, wd_error *err)
 {
     wm_state *st = op->state;
     bool same = r->old_parallelism == r->parallelism;
-    int64_t min = INT64_MAX;
+    int64_t min = INT64_MAX, own = INT64_MIN;
+    bool any = false, have_own = false;
     wd_snap_rec rec;
     int rc;
-    wd_snap_in_open(r, "wm_max");
+    if (!wd_snap_in_has(r, WM_MAX))
+        return wd_err(err, WD_ECORRUPT, "watermark: the checkpoint has no '%s' state table",
+                      WM_MAX);
+    wd_snap_in_open(r, WM_MAX);
     while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
         int64_t v;
         if (rec.len != sizeof v) return wd_snap_bad_record(r, err);
         memcpy(&v, rec.data, sizeof v);
         if (same && rec.from_subtask == op->subtask) {
-            st->max = v;
-            return 0;
+            own = v;
+            have_own = true;
         }
         if (v < min) min = v;
+        any = true;
     }
-    if (rc == 0 && min != INT64_MAX) st->max = min;
-    return rc;
+    if (rc < 0) return rc;
+    if (!any) return wd_err(err, WD_ECORRUPT, "watermark: state table '%s' is empty", WM_MAX);
+    st->max = have_own ? own : min;
+    return 0;
 }
 
 const wd_op_vt wd_op_watermark_vt = {

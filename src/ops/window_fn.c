@@ -33,8 +33,13 @@
  * without, the whole partition, and every row is a peer of every other
  * (RANK and DENSE_RANK are then 1).
  *
+ * Checkpoints write the rows of unfired buckets (a top-N's candidates
+ * only) as keyed records tagged with their partition's shuffle hash and
+ * restore them by feeding them back in (see the checkpoint section).
+ *
  * Exports: wd_op_winfn_vt, wd_op_winfn_stats.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "batch/sort.h"
@@ -96,6 +101,7 @@ typedef struct wf_state {
     uint32_t *rows, *pend;
     uint32_t scap;
     wd_col *pcols;             /* partition columns of the batch being hashed */
+    uint64_t fp;               /* checkpoints: wf_fingerprint */
 } wf_state;
 
 /* ---- appending rows to a column ---------------------------------------------- */
@@ -956,6 +962,7 @@ static int wf_prepare(wf_state *st, wd_error *err)
 }
 
 static void wf_close(wd_op *op);
+static uint64_t wf_fingerprint(const wf_state *st);
 
 static int wf_open(wd_op *op, wd_error *err)
 {
@@ -983,6 +990,7 @@ static int wf_open(wd_op *op, wd_error *err)
     for (uint32_t k = 0; k < st->spec->norder; k++) st->fkeys[k] = st->spec->order[k];
     for (uint32_t f = 0; f + 1 < st->nin; f++) st->fkeys[st->spec->norder + f].col = (int)f;
     st->has_views = type_has_views(st->in_schema);
+    st->fp = wf_fingerprint(st);
     return 0;
 }
 
@@ -1119,84 +1127,215 @@ void wd_op_winfn_stats(const wd_op *op, uint64_t *held, uint64_t *live)
 /* ---- checkpoints ------------------------------------------------------------------ */
 
 /*
- * The rows buffered in buckets not yet fired (for a top-N only the kept
- * candidates), one keyed record each — its columns encoded, tagged with
- * its partition's hash — and restored by feeding them back in as input:
- * the same admission logic rebuilds the buckets and heaps.
+ * Two tables.  wf_meta (global): one record per subtask, the format version
+ * and the operator's fingerprint (input types, partition and order keys,
+ * calls, limit), so that restore refuses the state of another operator and
+ * notices a checkpoint without it.  wf_rows (keyed): the rows buffered in
+ * buckets not yet fired — for a top-N only the kept candidates — one record
+ * each, its input columns encoded (wd_value_encode), tagged with the high
+ * half of the wd_hash_rows hash of its PARTITION BY columns, which is what
+ * the shuffle in front of the operator routes by.  Snapshot walks the
+ * buckets' retained batches and stores, hashing each batch's rows at once
+ * (a top-N's partitions keep that hash); it allocates one array of hashes,
+ * nothing per row.  Restore checks each record, decodes rows into batches
+ * of WF_LOAD_ROWS, checks their hashes and feeds them back in as input:
+ * the same admission logic rebuilds the buckets and heaps (the rows a
+ * top-N kept are the best of their partitions, so it keeps them all
+ * again), and the output does not depend on arrival order.
  */
+#define WF_META "wf_meta"
 #define WF_ROWS "wf_rows"
 #define WF_LOAD_ROWS 1024u
+#define WF_SNAP_VERSION 1u
+
+/* FNV-1a over a description, piece by piece (no allocation). */
+static uint64_t fnv_add(uint64_t h, const char *p)
+{
+    for (; *p; p++) h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    return h;
+}
+
+/* What the saved state depends on: the input types, the partition and
+ * order keys, the calls and the limit. */
+static uint64_t wf_fingerprint(const wf_state *st)
+{
+    const wd_winfn_spec *s = st->spec;
+    char buf[256];
+    snprintf(buf, sizeof buf, "window_fn v%u in %u:", WF_SNAP_VERSION, st->nin);
+    uint64_t h = fnv_add(0xcbf29ce484222325ull, buf);
+    for (uint32_t f = 0; f < st->nin; f++) {
+        wd_type_format(st->in_schema->fields[f].type, buf, sizeof buf);
+        h = fnv_add(fnv_add(h, buf), ";");
+    }
+    snprintf(buf, sizeof buf, "|part %u:", s->npart);
+    h = fnv_add(h, buf);
+    for (uint32_t k = 0; k < s->npart; k++) {
+        snprintf(buf, sizeof buf, "%d,", s->part_cols[k]);
+        h = fnv_add(h, buf);
+    }
+    snprintf(buf, sizeof buf, "|order %u:", s->norder);
+    h = fnv_add(h, buf);
+    for (uint32_t k = 0; k < s->norder; k++) {
+        snprintf(buf, sizeof buf, "%d %d %d,", s->order[k].col, s->order[k].desc,
+                 s->order[k].nulls_first);
+        h = fnv_add(h, buf);
+    }
+    snprintf(buf, sizeof buf, "|calls %u:", s->ncalls);
+    h = fnv_add(h, buf);
+    for (uint32_t k = 0; k < s->ncalls; k++) {
+        snprintf(buf, sizeof buf, "%d,", (int)s->calls[k].kind);
+        h = fnv_add(h, buf);
+    }
+    snprintf(buf, sizeof buf, "|limit %lld", (long long)s->limit);
+    h = fnv_add(h, buf);
+    return h ? h : 1;
+}
+
+/* One record: row r of the columns of x, with key hash kh. */
+static void snap_row(const wf_state *st, const wd_batch *x, uint32_t r, uint32_t kh, wd_snap_out *o)
+{
+    size_t need = 0;
+    for (uint32_t f = 0; f < st->nin; f++) need += wd_value_enc_size(&x->cols[f], r);
+    wd_buf *buf = wd_snap_rec_begin(o, kh);
+    uint8_t *w = wd_buf_room(buf, need);
+    for (uint32_t f = 0; f < st->nin; f++) w = wd_value_encode(w, &x->cols[f], r);
+    wd_buf_commit(buf, w);
+    wd_snap_rec_end(o);
+}
+
+/* Every row of x (no limit); h has room for its hashes. */
+static void snap_batch(const wf_state *st, const wd_batch *x, uint64_t *h, wd_snap_out *o)
+{
+    uint32_t np = st->spec->npart;
+    for (uint32_t k = 0; k < np; k++) st->pcols[k] = x->cols[st->spec->part_cols[k]];
+    wd_hash_rows(st->pcols, np, x->nrows, h);
+    for (uint32_t r = 0; r < x->nrows; r++) snap_row(st, x, r, (uint32_t)(h[r] >> 32), o);
+}
 
 static int wf_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
 {
     wf_state *st = op->state;
-    int rc = wd_snap_table_begin(o, WF_ROWS, WD_SNAP_KEYED, err);
+    int rc = wd_snap_table_begin(o, WF_META, WD_SNAP_GLOBAL, err);
     if (rc < 0) return rc;
-    wd_col *pc = wd_calloc(st->spec->npart ? st->spec->npart : 1, sizeof *pc);
-    if (!pc) return wd_err(err, WD_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < st->nbuckets; i++) {
-        wf_bucket *b = st->buckets[i];
-        wd_batch *R = st->topn ? b->store : plain_rows(st, b);
-        if (st->topn) wd_batch_retain(R);
-        uint32_t n = R->nrows;
-        uint64_t *h = wd_malloc(sizeof *h * (n ? n : 1));
-        if (!h) {
-            wd_batch_release(R);
-            wd_free(pc);
-            return wd_err(err, WD_ENOMEM, "out of memory");
-        }
-        for (uint32_t k = 0; k < st->spec->npart; k++) pc[k] = R->cols[st->spec->part_cols[k]];
-        wd_hash_rows(pc, st->spec->npart, n, h);
-        uint32_t np = st->topn ? b->nparts : 1;
-        for (uint32_t p = 0; p < np; p++) {
-            uint32_t m = st->topn ? b->parts[p].nkept : n;
-            for (uint32_t k = 0; k < m; k++) {
-                uint32_t r = st->topn ? b->parts[p].kept[k] : k;
-                size_t need = 0;
-                for (uint32_t f = 0; f < st->nin; f++) need += wd_value_enc_size(&R->cols[f], r);
-                wd_buf *buf = wd_snap_rec_begin(o, (uint32_t)(h[r] >> 32));
-                uint8_t *w = wd_buf_room(buf, need);
-                for (uint32_t f = 0; f < st->nin; f++) w = wd_value_encode(w, &R->cols[f], r);
-                wd_buf_commit(buf, w);
-                wd_snap_rec_end(o);
+    wd_buf *b = wd_snap_rec_begin(o, 0);
+    wd_snap_put_u32(b, WF_SNAP_VERSION);
+    wd_snap_put_u64(b, st->fp);
+    wd_snap_rec_end(o);
+    rc = wd_snap_table_begin(o, WF_ROWS, WD_SNAP_KEYED, err);
+    if (rc < 0) return rc;
+    if (st->topn) {
+        for (uint32_t i = 0; i < st->nbuckets; i++) {
+            const wf_bucket *bk = st->buckets[i];
+            for (uint32_t p = 0; p < bk->nparts; p++) {
+                const wf_part *pt = &bk->parts[p];
+                for (uint32_t k = 0; k < pt->nkept; k++)
+                    snap_row(st, bk->store, pt->kept[k], (uint32_t)(pt->hash >> 32), o);
             }
         }
-        wd_free(h);
-        wd_batch_release(R);
+        return 0;
     }
-    wd_free(pc);
+    uint32_t most = 0;
+    for (uint32_t i = 0; i < st->nbuckets; i++) {
+        const wf_bucket *bk = st->buckets[i];
+        if (bk->store->nrows > most) most = bk->store->nrows;
+        for (uint32_t k = 0; k < bk->nbatches; k++)
+            if (bk->batches[k]->nrows > most) most = bk->batches[k]->nrows;
+    }
+    if (!most) return 0;
+    uint64_t *h = wd_malloc(sizeof *h * most);
+    if (!h) return wd_err(err, WD_ENOMEM, "window function: out of memory");
+    for (uint32_t i = 0; i < st->nbuckets; i++) {
+        const wf_bucket *bk = st->buckets[i];
+        for (uint32_t k = 0; k < bk->nbatches; k++) snap_batch(st, bk->batches[k], h, o);
+        snap_batch(st, bk->store, h, o);
+    }
+    wd_free(h);
     return 0;
 }
 
-/* Feed the decoded rows of *B back in as input (then a fresh batch). */
-static int wf_feed(wd_op *op, wf_state *st, wd_batch **B, uint32_t *n, wd_error *err)
+/* The wf_meta records: this operator's, in this format. */
+static int wf_restore_meta(const wf_state *st, wd_snap_in *r, wd_error *err)
 {
-    if (*n == 0) return 0;
-    for (uint32_t f = 0; f < st->nin; f++) (*B)->cols[f].len = *n;
-    (*B)->nrows = *n;
-    wd_batch_seal(*B);
-    int rc = wf_batch(op, 0, *B, err);
-    wd_batch_release(*B);
-    *n = 0;
-    *B = wd_batch_new_empty(st->in_schema);
-    if (rc == 0 && !*B) rc = wd_err(err, WD_ENOMEM, "out of memory");
-    for (uint32_t f = 0; rc == 0 && f < st->nin; f++)
-        wd_col_init(&(*B)->cols[f], st->in_schema->fields[f].type, WF_LOAD_ROWS, &(*B)->arena);
+    if (!wd_snap_in_has(r, WF_META))
+        return wd_err(err, WD_ECORRUPT, "window function: the checkpoint has no '%s' state table",
+                      WF_META);
+    wd_snap_rec rec;
+    int rc;
+    bool any = false;
+    wd_snap_in_open(r, WF_META);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        wd_rd d;
+        wd_rd_init(&d, rec.data, rec.len);
+        uint32_t ver = wd_rd_u32(&d);
+        uint64_t fp = wd_rd_u64(&d);
+        if (!wd_rd_done(&d)) return wd_snap_bad_record(r, err);
+        if (ver != WF_SNAP_VERSION || fp != st->fp)
+            return wd_err(err, WD_ECORRUPT,
+                          "window function: the checkpoint holds the state of another operator "
+                          "(its columns, partitions, order or functions changed)");
+        any = true;
+    }
+    if (rc < 0) return rc;
+    if (!any)
+        return wd_err(err, WD_ECORRUPT, "window function: state table '%s' is empty", WF_META);
+    return 0;
+}
+
+/* Rows decoded from wf_rows, fed back in as input a batch at a time. */
+typedef struct wf_loader {
+    wd_batch *B;
+    uint32_t n;
+    uint32_t kh[WF_LOAD_ROWS];  /* each row's recorded key hash */
+    uint64_t h[WF_LOAD_ROWS];
+} wf_loader;
+
+/* A fresh batch to decode into. */
+static int loader_batch(const wf_state *st, wf_loader *L, wd_error *err)
+{
+    L->n = 0;
+    L->B = wd_batch_new_empty(st->in_schema);
+    if (!L->B) return wd_err(err, WD_ENOMEM, "window function: out of memory");
+    for (uint32_t f = 0; f < st->nin; f++)
+        wd_col_init(&L->B->cols[f], st->in_schema->fields[f].type, WF_LOAD_ROWS, &L->B->arena);
+    return 0;
+}
+
+/* Check the decoded rows' partition hashes and feed them in. */
+static int wf_feed(wd_op *op, wf_state *st, wf_loader *L, wd_error *err)
+{
+    if (L->n == 0) return 0;
+    wd_batch *B = L->B;
+    for (uint32_t f = 0; f < st->nin; f++) B->cols[f].len = L->n;
+    B->nrows = L->n;
+    wd_batch_seal(B);
+    for (uint32_t k = 0; k < st->spec->npart; k++) st->pcols[k] = B->cols[st->spec->part_cols[k]];
+    wd_hash_rows(st->pcols, st->spec->npart, L->n, L->h);
+    int rc = 0;
+    for (uint32_t i = 0; i < L->n && rc == 0; i++)
+        if ((uint32_t)(L->h[i] >> 32) != L->kh[i])
+            rc = wd_err(err, WD_ECORRUPT,
+                        "state table '%s': a row's key hash is not that of its partition", WF_ROWS);
+    if (rc == 0) rc = wf_batch(op, 0, B, err);
+    wd_batch_release(B);
+    L->B = NULL;
+    if (rc == 0) rc = loader_batch(st, L, err);
     return rc;
 }
 
 static int wf_restore(wd_op *op, wd_snap_in *r, wd_error *err)
 {
     wf_state *st = op->state;
-    wd_batch *B = wd_batch_new_empty(st->in_schema);
-    if (!B) return wd_err(err, WD_ENOMEM, "out of memory");
-    for (uint32_t f = 0; f < st->nin; f++)
-        wd_col_init(&B->cols[f], st->in_schema->fields[f].type, WF_LOAD_ROWS, &B->arena);
-    uint32_t n = 0;
+    if (st->nbuckets)
+        return wd_err(err, WD_EINTERNAL,
+                      "window function: restore into an operator that holds state");
+    int rc = wf_restore_meta(st, r, err);
+    if (rc < 0) return rc;
+    wf_loader *L = wd_calloc(1, sizeof *L);
+    if (!L) return wd_err(err, WD_ENOMEM, "window function: out of memory");
+    rc = loader_batch(st, L, err);
     wd_snap_rec rec;
-    int rc;
     wd_snap_in_open(r, WF_ROWS);
-    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+    while (rc == 0 && (rc = wd_snap_in_next(r, &rec, err)) == 1) {
         /* check the whole record before decoding any of it */
         const uint8_t *p = rec.data;
         size_t left = rec.len;
@@ -1210,11 +1349,14 @@ static int wf_restore(wd_op *op, wd_snap_in *r, wd_error *err)
             break;
         }
         p = rec.data;
-        for (uint32_t f = 0; f < st->nin; f++) p = wd_value_decode(&B->cols[f], n, p, &B->arena);
-        if (++n == WF_LOAD_ROWS && (rc = wf_feed(op, st, &B, &n, err)) < 0) break;
+        for (uint32_t f = 0; f < st->nin; f++)
+            p = wd_value_decode(&L->B->cols[f], L->n, p, &L->B->arena);
+        L->kh[L->n++] = rec.khash;
+        rc = L->n == WF_LOAD_ROWS ? wf_feed(op, st, L, err) : 0;
     }
-    if (rc == 0) rc = wf_feed(op, st, &B, &n, err);
-    if (B) wd_batch_release(B);
+    if (rc == 0) rc = wf_feed(op, st, L, err);
+    if (L->B) wd_batch_release(L->B);
+    wd_free(L);
     return rc;
 }
 
