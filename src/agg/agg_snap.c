@@ -14,6 +14,7 @@
  * wd_agg_row_load.
  */
 #include "agg/agg_int.h"
+#include "state/snapshot.h"
 
 /* Bumped when a save format of this module changes: older state is refused. */
 #define SAVE_FORMAT 1
@@ -23,25 +24,13 @@ static bool is_distinct(const wd_agg_spec *s) { return s->distinct && s->arg_col
 /* Bytes of the aggregate's own state (without the DISTINCT set pointer). */
 static uint32_t own_size(const wd_agg_spec *s) { return s->size - (is_distinct(s) ? 8 : 0); }
 
-static void put_type(wd_buf *b, const wd_type *t)
-{
-    char name[256];
-    if (!t) {
-        wd_buf_puts(b, "-;");
-        return;
-    }
-    wd_type_format(t, name, sizeof name);
-    wd_buf_puts(b, name);
-    wd_buf_putc(b, ';');
-}
-
 /* See agg.h. */
 uint64_t wd_agg_fingerprint(const wd_agg_spec *specs, uint32_t n, uint32_t stride,
                             const wd_type *const *key_types, uint32_t nkeys)
 {
     wd_buf b = WD_BUF_INIT;
     wd_buf_printf(&b, "v%d stride %u keys %u:", SAVE_FORMAT, stride, nkeys);
-    for (uint32_t k = 0; k < nkeys; k++) put_type(&b, key_types[k]);
+    for (uint32_t k = 0; k < nkeys; k++) wd_snap_describe_type(&b, key_types[k]);
     for (uint32_t i = 0; i < n; i++) {
         const wd_agg_spec *s = &specs[i];
         if (!s->fn || wd_agg_find(s->fn->name) != s->fn) {
@@ -50,12 +39,12 @@ uint64_t wd_agg_fingerprint(const wd_agg_spec *specs, uint32_t n, uint32_t strid
         }
         wd_buf_printf(&b, "|%s%s@%u+%u:", s->fn->name, s->distinct ? " distinct" : "",
                       s->offset, s->size);
-        put_type(&b, s->arg_type);
-        put_type(&b, s->ret);
+        wd_snap_describe_type(&b, s->arg_type);
+        wd_snap_describe_type(&b, s->ret);
     }
-    uint64_t h = wd_agg__hash_bytes(b.data, b.len);
+    uint64_t h = wd_snap_fingerprint(&b);
     wd_buf_free(&b);
-    return h ? h : 1;
+    return h;
 }
 
 /* See agg.h. */

@@ -72,11 +72,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "agg/agg.h"
 #include "ops/join.h"
+#include "ops/ttl.h"
 #include "state/snapshot.h"
 
 /* window_agg.c: a group table holding only the given slots. */
@@ -242,11 +242,7 @@ static void grow(void *pp, uint32_t *cap, uint32_t need, size_t sz)
 }
 
 /* TTL stamp: time since the first tick in units of ttl/16, plus one. */
-static uint32_t stamp(const join *j)
-{
-    if (j->now == INT64_MIN || !j->ttl) return 0;
-    return (uint32_t)((j->now - j->t0) / j->unit) + 1;
-}
+static uint32_t stamp(const join *j) { return j->ttl ? wd_ttl_stamp(j->t0, j->now, j->unit) : 0; }
 
 /* ---- sides: records and byte stores -------------------------------------------- */
 
@@ -1408,33 +1404,23 @@ static int join_tick(wd_op *op, int64_t now, wd_error *err)
 #define JSNAP_VERSION 1u
 #define KH_CHUNK 256u
 
-/* FNV-1a over a description, piece by piece (no allocation). */
-static uint64_t fnv_add(uint64_t h, const char *p)
-{
-    for (; *p; p++) h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-    return h;
-}
-
 /* What the saved state depends on: the mode, the join type, the key and
  * payload types of both inputs and (interval) the time columns. */
 static uint64_t join_fingerprint(const wd_node *node, const wd_join_spec *sp)
 {
-    char buf[256];
+    wd_buf b = WD_BUF_INIT;
     bool iv = sp->mode == WD_JM_INTERVAL;
-    snprintf(buf, sizeof buf, "join v%u mode %d type %d keys %u time %d %d", JSNAP_VERSION,
-             (int)sp->mode, (int)sp->type, sp->nkeys, iv ? sp->left_time_col : -1,
-             iv ? sp->right_time_col : -1);
-    uint64_t h = fnv_add(0xcbf29ce484222325ull, buf);
+    wd_buf_printf(&b, "join v%u mode %d type %d keys %u time %d %d", JSNAP_VERSION,
+                  (int)sp->mode, (int)sp->type, sp->nkeys, iv ? sp->left_time_col : -1,
+                  iv ? sp->right_time_col : -1);
     for (uint32_t s = 0; s < 2; s++) {
         const wd_type *in = node->in_schemas[s];
-        snprintf(buf, sizeof buf, "|%u:", in->nfields);
-        h = fnv_add(h, buf);
-        for (uint32_t f = 0; f < in->nfields; f++) {
-            wd_type_format(in->fields[f].type, buf, sizeof buf);
-            h = fnv_add(fnv_add(h, buf), ";");
-        }
+        wd_buf_printf(&b, "|%u:", in->nfields);
+        for (uint32_t f = 0; f < in->nfields; f++) wd_snap_describe_type(&b, in->fields[f].type);
     }
-    return h ? h : 1;
+    uint64_t h = wd_snap_fingerprint(&b);
+    wd_buf_free(&b);
+    return h;
 }
 
 /* Bytes of a row record without its key and payload. */
@@ -1531,19 +1517,11 @@ static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
     return 0;
 }
 
-/* One old subtask's TTL clock, from its join_meta record. */
-typedef struct jclock {
-    bool have;
-    int64_t t0, now, unit;
-} jclock;
-
-/* A tick time as saved: the wall clock in ns, or none yet. */
-static bool clock_ok(int64_t t) { return t == INT64_MIN || (t >= 0 && t <= INT64_MAX / 2); }
 
 /* The join_meta records: this join's, in this format; the old subtasks'
  * clocks into clk[0..nclk), and this instance's clock continues the latest
  * of them. */
-static int restore_meta(join *j, wd_snap_in *r, jclock *clk, uint32_t nclk, wd_error *err)
+static int restore_meta(join *j, wd_snap_in *r, wd_ttl_clock *clk, uint32_t nclk, wd_error *err)
 {
     if (!wd_snap_in_has(r, JT_META))
         return wd_err(err, WD_ECORRUPT, "join: the checkpoint has no '%s' state table", JT_META);
@@ -1557,14 +1535,13 @@ static int restore_meta(join *j, wd_snap_in *r, jclock *clk, uint32_t nclk, wd_e
         wd_rd_init(&d, rec.data, rec.len);
         uint32_t ver = wd_rd_u32(&d);
         uint64_t fp = wd_rd_u64(&d);
-        jclock c = {.have = true};
+        wd_ttl_clock c = {.have = true};
         c.t0 = wd_rd_i64(&d);
         c.now = wd_rd_i64(&d);
         int64_t ls = wd_rd_i64(&d);
         c.unit = wd_rd_i64(&d);
-        if (!wd_rd_done(&d) || c.unit <= 0 || !clock_ok(c.now) || !clock_ok(ls) ||
-            (c.now != INT64_MIN && (c.t0 < 0 || c.t0 > c.now)) || rec.from_subtask >= nclk ||
-            clk[rec.from_subtask].have)
+        if (!wd_rd_done(&d) || !wd_ttl_clock_ok(&c) || !wd_ttl_time_ok(ls) ||
+            rec.from_subtask >= nclk || clk[rec.from_subtask].have)
             return wd_snap_bad_record(r, err);
         if (ver != JSNAP_VERSION || fp != j->fp)
             return wd_err(err, WD_ECORRUPT,
@@ -1588,18 +1565,10 @@ static int restore_meta(join *j, wd_snap_in *r, jclock *clk, uint32_t nclk, wd_e
     return 0;
 }
 
-/* Stamp st of a row saved under old clock o, in this instance's clock: the
- * same moment (at least the first tick, at most now); 0, "before the first
- * tick", stays 0. */
-static uint32_t restamp(const join *j, const jclock *o, uint32_t st)
+/* Stamp st of a row saved under old clock o, in this instance's clock. */
+static uint32_t restamp(const join *j, const wd_ttl_clock *o, uint32_t st)
 {
-    if (st == 0 || !j->ttl || o->now == INT64_MIN || j->now == INT64_MIN) return 0;
-    wd_i128 at = (wd_i128)o->t0 + (wd_i128)(st - 1) * o->unit;
-    wd_i128 v = (at - j->t0) / j->unit + 1;
-    wd_i128 cur = stamp(j);
-    if (v < 1) v = 1;
-    if (v > cur) v = cur;
-    return (uint32_t)v;
+    return j->ttl ? wd_ttl_restamp(o, j->t0, j->now, j->unit, st) : 0;
 }
 
 /* The payload of a side as restored: every column a well-formed encoding. */
@@ -1636,7 +1605,7 @@ static void lists_reverse(jtable *t)
 }
 
 /* One join_rows record into its table. */
-static int restore_row(wd_op *op, join *j, const wd_snap_rec *rec, const jclock *clk,
+static int restore_row(wd_op *op, join *j, const wd_snap_rec *rec, const wd_ttl_clock *clk,
                        uint32_t nclk, wd_col *cols, wd_arena *a, wd_snap_in *r, wd_error *err)
 {
     wd_rd d;
@@ -1693,7 +1662,7 @@ static int join_restore(wd_op *op, wd_snap_in *r, wd_error *err)
     if (j->nbuckets || (j->t.g && (j->t.nslots || j->t.side[0].nrec || j->t.side[1].nrec)))
         return wd_err(err, WD_EINTERNAL, "join: restore into an operator that holds state");
     uint32_t nclk = r->old_parallelism ? r->old_parallelism : 1;
-    jclock *clk = wd_calloc(nclk, sizeof *clk);
+    wd_ttl_clock *clk = wd_calloc(nclk, sizeof *clk);
     wd_col *cols = wd_calloc(j->nkeys ? j->nkeys : 1, sizeof *cols);
     if (!clk || !cols) {
         wd_free(clk);

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "ops/aggregate.h"
+#include "ops/ttl.h"
 
 /* window_agg.c */
 wd_groups *wd_op__agg_regroup(const wd_groups *g, const wd_type *const *kt, uint32_t nkeys,
@@ -89,11 +90,7 @@ typedef struct upd {
 /* Time since the first tick in units of ttl/16, plus one (0 before it):
  * 4 bytes a group instead of a full timestamp, at the cost of expiring
  * within 1/16 of the TTL. */
-static uint32_t stamp(const upd *u)
-{
-    if (u->now == INT64_MIN) return 0;
-    return (uint32_t)((u->now - u->t0) / u->unit) + 1;
-}
+static uint32_t stamp(const upd *u) { return wd_ttl_stamp(u->t0, u->now, u->unit); }
 
 /* The bytes of a group's remembered values (see struct prev). */
 static uint8_t *prev_bytes(struct prev *pv)
@@ -541,24 +538,6 @@ static int upd_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
     return 0;
 }
 
-/* What one old subtask's agg_global record says about its clock. */
-typedef struct oldclock {
-    bool have;
-    int64_t t0, now, unit;
-} oldclock;
-
-/* Group g's update stamp in this operator's units for stamp st of old
- * subtask o (0 stays "before the first tick"); never after now. */
-static uint32_t restamp(const upd *u, const oldclock *o, uint32_t st)
-{
-    if (st == 0 || o->now == INT64_MIN || u->now == INT64_MIN) return 0;
-    wd_i128 at = (wd_i128)o->t0 + (wd_i128)(st - 1) * o->unit;
-    wd_i128 s = (at - u->t0) / u->unit + 1;
-    wd_i128 cur = stamp(u);
-    if (s < 1) s = 1;
-    if (s > cur) s = cur;
-    return (uint32_t)s;
-}
 
 /* Set group g's last emitted values to p[0..len) (as remember() keeps them). */
 static int prev_set(upd *u, uint32_t g, const uint8_t *p, uint32_t len)
@@ -594,7 +573,7 @@ typedef struct loader {
     wd_col *cols;
     wd_arena a;
     uint32_t n;
-    oldclock *clk;               /* per old subtask */
+    wd_ttl_clock *clk;           /* per old subtask */
     uint32_t nclk;
 } loader;
 
@@ -628,7 +607,7 @@ static int flush_groups(upd *u, loader *L, const wd_snap_in *r, wd_error *err)
         uint32_t g = L->slots[i];
         u->cnt[g] = x->cnt;
         u->flags[g] = x->flags;
-        u->lastupd[g] = restamp(u, &L->clk[x->from], x->stamp);
+        u->lastupd[g] = wd_ttl_restamp(&L->clk[x->from], u->t0, u->now, u->unit, x->stamp);
         if ((x->flags & F_EMITTED) && prev_set(u, g, x->prev, x->plen) < 0)
             return wd_err(err, WD_ENOMEM, "aggregate: out of memory");
         wd_rd rd;
@@ -693,9 +672,6 @@ static int add_group(upd *u, loader *L, const wd_snap_rec *rec, const wd_snap_in
     return 0;
 }
 
-/* A processing time as ticks give them (the wall clock in ns, or "none
- * yet"): differences of two never overflow. */
-static bool clock_ok(int64_t t) { return t == INT64_MIN || (t >= 0 && t <= INT64_MAX / 2); }
 
 /* The agg_global records: the same operator; clocks per old subtask. */
 static int restore_global(upd *u, loader *L, wd_snap_in *r, wd_error *err)
@@ -710,13 +686,13 @@ static int restore_global(upd *u, loader *L, wd_snap_in *r, wd_error *err)
         wd_rd_init(&d, rec.data, rec.len);
         uint32_t ver = wd_rd_u32(&d), kind = wd_rd_u32(&d);
         uint64_t fp = wd_rd_u64(&d);
-        oldclock c = {.have = true};
+        wd_ttl_clock c = {.have = true};
         c.t0 = wd_rd_i64(&d);
         c.now = wd_rd_i64(&d);
         int64_t f = wd_rd_i64(&d), s = wd_rd_i64(&d), m = wd_rd_i64(&d);
         c.unit = wd_rd_i64(&d);
-        if (!wd_rd_done(&d) || ver != SNAP_VERSION || c.unit <= 0 || !clock_ok(c.now) ||
-            !clock_ok(f) || !clock_ok(s) || (c.now != INT64_MIN && (c.t0 < 0 || c.t0 > c.now)) ||
+        if (!wd_rd_done(&d) || ver != SNAP_VERSION || !wd_ttl_clock_ok(&c) ||
+            !wd_ttl_time_ok(f) || !wd_ttl_time_ok(s) ||
             rec.from_subtask >= L->nclk || L->clk[rec.from_subtask].have)
             return wd_snap_bad_record(r, err);
         if (kind != WD_WIN_NONE || fp != u->fp)

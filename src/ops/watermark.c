@@ -11,7 +11,6 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "ops/op.h"
 #include "state/snapshot.h"
@@ -97,30 +96,10 @@ static int wm_snapshot(wd_op *op, wd_snap_out *w, wd_error *err)
 static int wm_restore(wd_op *op, wd_snap_in *r, wd_error *err)
 {
     wm_state *st = op->state;
-    bool same = r->old_parallelism == r->parallelism;
-    int64_t min = INT64_MAX, own = INT64_MIN;
-    bool any = false, have_own = false;
-    wd_snap_rec rec;
-    int rc;
-    if (!wd_snap_in_has(r, WM_MAX))
-        return wd_err(err, WD_ECORRUPT, "watermark: the checkpoint has no '%s' state table",
-                      WM_MAX);
-    wd_snap_in_open(r, WM_MAX);
-    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
-        int64_t v;
-        if (rec.len != sizeof v) return wd_snap_bad_record(r, err);
-        memcpy(&v, rec.data, sizeof v);
-        if (same && rec.from_subtask == op->subtask) {
-            own = v;
-            have_own = true;
-        }
-        if (v < min) min = v;
-        any = true;
-    }
-    if (rc < 0) return rc;
-    if (!any) return wd_err(err, WD_ECORRUPT, "watermark: state table '%s' is empty", WM_MAX);
-    st->max = have_own ? own : min;
-    return 0;
+    int rc = wd_snap_in_own_or_min(r, WM_MAX, &st->max, err);
+    if (rc == 0)
+        return wd_err(err, WD_ECORRUPT, "watermark: the checkpoint has no '%s' state", WM_MAX);
+    return rc < 0 ? rc : 0;
 }
 
 const wd_op_vt wd_op_watermark_vt = {

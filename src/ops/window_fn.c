@@ -39,7 +39,6 @@
  *
  * Exports: wd_op_winfn_vt, wd_op_winfn_stats.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "batch/sort.h"
@@ -1148,47 +1147,25 @@ void wd_op_winfn_stats(const wd_op *op, uint64_t *held, uint64_t *live)
 #define WF_LOAD_ROWS 1024u
 #define WF_SNAP_VERSION 1u
 
-/* FNV-1a over a description, piece by piece (no allocation). */
-static uint64_t fnv_add(uint64_t h, const char *p)
-{
-    for (; *p; p++) h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-    return h;
-}
-
 /* What the saved state depends on: the input types, the partition and
  * order keys, the calls and the limit. */
 static uint64_t wf_fingerprint(const wf_state *st)
 {
     const wd_winfn_spec *s = st->spec;
-    char buf[256];
-    snprintf(buf, sizeof buf, "window_fn v%u in %u:", WF_SNAP_VERSION, st->nin);
-    uint64_t h = fnv_add(0xcbf29ce484222325ull, buf);
-    for (uint32_t f = 0; f < st->nin; f++) {
-        wd_type_format(st->in_schema->fields[f].type, buf, sizeof buf);
-        h = fnv_add(fnv_add(h, buf), ";");
-    }
-    snprintf(buf, sizeof buf, "|part %u:", s->npart);
-    h = fnv_add(h, buf);
-    for (uint32_t k = 0; k < s->npart; k++) {
-        snprintf(buf, sizeof buf, "%d,", s->part_cols[k]);
-        h = fnv_add(h, buf);
-    }
-    snprintf(buf, sizeof buf, "|order %u:", s->norder);
-    h = fnv_add(h, buf);
-    for (uint32_t k = 0; k < s->norder; k++) {
-        snprintf(buf, sizeof buf, "%d %d %d,", s->order[k].col, s->order[k].desc,
-                 s->order[k].nulls_first);
-        h = fnv_add(h, buf);
-    }
-    snprintf(buf, sizeof buf, "|calls %u:", s->ncalls);
-    h = fnv_add(h, buf);
-    for (uint32_t k = 0; k < s->ncalls; k++) {
-        snprintf(buf, sizeof buf, "%d,", (int)s->calls[k].kind);
-        h = fnv_add(h, buf);
-    }
-    snprintf(buf, sizeof buf, "|limit %lld", (long long)s->limit);
-    h = fnv_add(h, buf);
-    return h ? h : 1;
+    wd_buf b = WD_BUF_INIT;
+    wd_buf_printf(&b, "window_fn v%u in %u:", WF_SNAP_VERSION, st->nin);
+    for (uint32_t f = 0; f < st->nin; f++) wd_snap_describe_type(&b, st->in_schema->fields[f].type);
+    wd_buf_printf(&b, "|part %u:", s->npart);
+    for (uint32_t k = 0; k < s->npart; k++) wd_buf_printf(&b, "%d,", s->part_cols[k]);
+    wd_buf_printf(&b, "|order %u:", s->norder);
+    for (uint32_t k = 0; k < s->norder; k++)
+        wd_buf_printf(&b, "%d %d %d,", s->order[k].col, s->order[k].desc, s->order[k].nulls_first);
+    wd_buf_printf(&b, "|calls %u:", s->ncalls);
+    for (uint32_t k = 0; k < s->ncalls; k++) wd_buf_printf(&b, "%d,", (int)s->calls[k].kind);
+    wd_buf_printf(&b, "|limit %lld", (long long)s->limit);
+    uint64_t h = wd_snap_fingerprint(&b);
+    wd_buf_free(&b);
+    return h;
 }
 
 /* One record: row r of the columns of x, with key hash kh. */

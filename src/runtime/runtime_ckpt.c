@@ -319,38 +319,22 @@ static int restore_op(wd_job *j, task *t, uint32_t k, wd_error *err)
         wd_snap_in_free(&r);
         return rc;
     }
-    /* the watermark: this subtask's own when the parallelism is unchanged,
-     * else the smallest of the old subtasks' (never ahead of any) */
-    int64_t wm = INT64_MAX, own = INT64_MIN;
-    bool have_own = false;
-    wd_snap_in_open(&r, WM_TABLE);
-    wd_snap_rec rec;
-    while ((rc = wd_snap_in_next(&r, &rec, err)) == 1) {
-        int64_t v;
-        if (rec.len != sizeof v) {
-            rc = wd_snap_bad_record(&r, err);
-            break;
-        }
-        memcpy(&v, rec.data, sizeof v);
-        if (v < wm) wm = v;
-        if (rec.from_subtask == t->subtask && r.old_parallelism == r.parallelism) {
-            own = v;
-            have_own = true;
-        }
-    }
-    if (rc == 0) {
-        op->watermark = have_own ? own : wm == INT64_MAX ? INT64_MIN : wm;
-        atomic_store(&op->metrics.watermark, op->watermark);
+    /* the operator's watermark as it was (never ahead of any old subtask's) */
+    int64_t wm = INT64_MIN;
+    rc = wd_snap_in_own_or_min(&r, WM_TABLE, &wm, err);
+    if (rc >= 0) {
+        op->watermark = wm;
+        atomic_store(&op->metrics.watermark, wm);
         rc = is_src ? t->src->vt->restore(t->src, &r, err) : op->vt->restore(op, &r, err);
     }
     wd_snap_in_free(&r);
-    if (rc < 0 && err->code && strncmp(err->msg, "restoring", 9) != 0) {
+    if (rc < 0 && err->code) {
         wd_error e = *err;
         wd_err_clear(err);
         wd_err(err, rc, "restoring checkpoint %" PRIu64 ": %s", wd_ckpt_loaded_epoch(j->loaded),
                e.msg);
     }
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int wd_rt_ckpt_open(wd_job *j, wd_error *err)

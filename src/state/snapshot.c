@@ -4,10 +4,14 @@
  * Exports: wd_snap_out_init, wd_snap_out_free, wd_snap_out_bytes,
  * wd_snap_table_begin, wd_snap_put, wd_snap_rec_begin, wd_snap_rec_end,
  * wd_snap_in_init, wd_snap_in_free, wd_snap_in_add, wd_snap_in_add_out,
- * wd_snap_in_has, wd_snap_in_open, wd_snap_in_next, wd_snap_bad_record.
+ * wd_snap_in_has, wd_snap_in_open, wd_snap_in_next, wd_snap_bad_record,
+ * wd_snap_in_own_or_min, wd_snap_describe_type, wd_snap_fingerprint.
  */
 #include "state/snapshot.h"
 
+#include <xxhash.h>
+
+#include "batch/types.h"
 #include "common/alloc.h"
 
 #define REC_HEADER 8 /* u32 key hash, u32 length */
@@ -191,4 +195,45 @@ int wd_snap_bad_record(const wd_snap_in *r, wd_error *err)
 {
     return wd_err(err, WD_ECORRUPT, "state table '%s': a record does not decode",
                   r->table ? r->table : "?");
+}
+
+int wd_snap_in_own_or_min(wd_snap_in *r, const char *table, int64_t *out, wd_error *err)
+{
+    bool same = r->old_parallelism == r->parallelism, any = false, own = false;
+    int64_t min = INT64_MAX;
+    wd_snap_rec rec;
+    int rc;
+    wd_snap_in_open(r, table);
+    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
+        int64_t v;
+        if (rec.len != sizeof v) return wd_snap_bad_record(r, err);
+        memcpy(&v, rec.data, sizeof v);
+        if (same && rec.from_subtask == r->subtask) {
+            *out = v;
+            own = true;
+        }
+        if (v < min) min = v;
+        any = true;
+    }
+    if (rc < 0) return rc;
+    if (any && !own) *out = min;
+    return any ? 1 : 0;
+}
+
+void wd_snap_describe_type(wd_buf *b, const wd_type *t)
+{
+    char name[256];
+    if (!t) {
+        wd_buf_puts(b, "-;");
+        return;
+    }
+    wd_type_format(t, name, sizeof name);
+    wd_buf_puts(b, name);
+    wd_buf_putc(b, ';');
+}
+
+uint64_t wd_snap_fingerprint(const wd_buf *desc)
+{
+    uint64_t h = XXH3_64bits(desc->data, desc->len);
+    return h ? h : 1;
 }

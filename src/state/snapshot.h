@@ -36,6 +36,8 @@
 #include "common/buf.h"
 #include "common/error.h"
 
+struct wd_type;
+
 #define WD_SNAP_NAME_MAX 32
 
 typedef enum wd_snap_kind { WD_SNAP_KEYED = 1, WD_SNAP_GLOBAL = 2 } wd_snap_kind;
@@ -211,5 +213,24 @@ int wd_snap_in_next(wd_snap_in *r, wd_snap_rec *rec, wd_error *err);
 
 /* Report a record that does not decode (WD_ECORRUPT naming the table). */
 int wd_snap_bad_record(const wd_snap_in *r, wd_error *err);
+
+/*
+ * One int64 per old subtask in global table `table` (a watermark, a
+ * maximum): this subtask's own when the parallelism is unchanged, else the
+ * smallest of them (never ahead of any).  Returns 1 with *out set, 0 when
+ * the table has no record, WD_ECORRUPT for a record that is not one int64.
+ */
+int wd_snap_in_own_or_min(wd_snap_in *r, const char *table, int64_t *out, wd_error *err);
+
+/* ---- layout fingerprints ------------------------------------------------------ */
+
+/*
+ * An operator records a fingerprint of what its saved state depends on (a
+ * format version, its column types, its functions …) and refuses to
+ * restore state with another one.  It describes that in text (types with
+ * wd_snap_describe_type) and hashes the text: never 0.
+ */
+void wd_snap_describe_type(wd_buf *b, const struct wd_type *t);
+uint64_t wd_snap_fingerprint(const wd_buf *desc);
 
 #endif
