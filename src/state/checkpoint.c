@@ -507,9 +507,13 @@ int wd_ckpt_loaded_reader(const wd_ckpt_loaded *l, uint32_t node_id, const char 
     for (uint32_t i = 0; i < l->nfiles; i++) {
         const loaded_file *f = &l->files[i];
         if (f->node != node_id) continue;
-        if (f->info.kind == WD_SNAP_KEYED && (f->info.khash_max < lo || f->info.khash_min > hi))
-            continue;
-        int rc = wd_snap_in_add(r, f->info.table, f->info.kind, f->info.subtask, f->data, f->len);
+        /* a keyed file without keys of this subtask's range still tells that
+         * the table exists (empty here): the operator can tell it from a
+         * missing one */
+        bool miss = f->info.kind == WD_SNAP_KEYED &&
+                    (f->info.khash_max < lo || f->info.khash_min > hi);
+        int rc = wd_snap_in_add(r, f->info.table, f->info.kind, f->info.subtask,
+                                miss ? NULL : f->data, miss ? 0 : f->len);
         if (rc < 0) return wd_err(err, rc, "out of memory");
     }
     return 0;

@@ -100,7 +100,8 @@ uint64_t wd_ckpt_loaded_bytes(const wd_ckpt_loaded *l);
  * The state of operator node_id (called name) for subtask `subtask` of
  * `parallelism`: r is initialised and given every table part that can hold
  * records of that subtask (keyed files whose key-hash range overlaps its
- * range, every global file).  Returns 0 (r has no parts when the epoch has
+ * range, every global file); a keyed file outside the range is given empty,
+ * so wd_snap_in_has still sees its table.  Returns 0 (r has no parts when the epoch has
  * no state for that operator), or WD_EINVALID when the node's name differs
  * (the plan changed).  The parts borrow l's memory.
  */

@@ -137,6 +137,41 @@ static void test_load_newest_and_rescale(void **state)
     wd_store_close(st);
 }
 
+/* A keyed table whose file holds no key of a subtask's range is still seen
+ * (empty) by that subtask: "no keys here" is not "no table". */
+static void test_keyed_table_out_of_range(void **state)
+{
+    wd_store *st = open_store();
+    wd_error err = {0};
+    wd_ckpt_files files = {0};
+    wd_snap_out w;
+    wd_snap_out_init(&w, 1, 0, 1);
+    assert_int_equal(wd_snap_table_begin(&w, "groups", WD_SNAP_KEYED, &err), 0);
+    uint64_t v = 7;
+    wd_snap_put(&w, 0x10, &v, sizeof v); /* subtask 0's range at any parallelism */
+    assert_int_equal(wd_ckpt_write_op(st, 3, "agg", &w, &files, &err), 0);
+    wd_snap_out_free(&w);
+    wd_ckpt_opinfo ops[] = {{3, "agg", 1}};
+    wd_ckpt_manifest m = {.epoch = 1, .query = "q", .ops = ops, .nops = 1, .files = &files};
+    assert_int_equal(wd_ckpt_manifest_write(st, &m, &err), 0);
+    wd_ckpt_files_free(&files);
+    wd_ckpt_loaded *l = NULL;
+    assert_int_equal(wd_ckpt_load(st, "q", false, &l, &err), 0);
+    for (uint32_t s = 0; s < 3; s++) {
+        wd_snap_in r;
+        assert_int_equal(wd_ckpt_loaded_reader(l, 3, "agg", s, 3, &r, &err), 0);
+        assert_true(wd_snap_in_has(&r, "groups"));
+        wd_snap_rec rec;
+        uint32_t n = 0;
+        wd_snap_in_open(&r, "groups");
+        while (wd_snap_in_next(&r, &rec, &err) == 1) n++;
+        assert_int_equal(n, s == 0 ? 1 : 0);
+        wd_snap_in_free(&r);
+    }
+    wd_ckpt_loaded_free(l);
+    wd_store_close(st);
+}
+
 static void test_incomplete_and_damaged_epochs(void **state)
 {
     wd_store *st = open_store();
@@ -337,6 +372,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_newest_and_rescale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyed_table_out_of_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incomplete_and_damaged_epochs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_query_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coordinator, setup, teardown),
