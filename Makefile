@@ -14,17 +14,23 @@ else
   LDSAN    :=
 endif
 
-PKGS     := libpcre2-8 libssl libcrypto jansson libxxhash libzstd libcurl
-CPPFLAGS += -Isrc -Iinclude -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8
+PKGS     := libpcre2-8 libssl libcrypto jansson libxxhash libzstd libcurl libprotobuf-c
+CPPFLAGS += -Isrc -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -pthread $(OPTFLAGS) -MMD -MP
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lssl -lcrypto -ljansson -lxxhash -lzstd -lcurl) -lm -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lssl -lcrypto -ljansson -lxxhash -lzstd -lcurl -lprotobuf-c) -lm -lpthread
 LDFLAGS  += -pthread $(LDSAN)
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The control protocol's messages, generated from proto/*.proto by protoc-c.
+PROTO    := $(sort $(wildcard proto/*.proto))
+GEN_C    := $(PROTO:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
+GEN_H    := $(GEN_C:.c=.h)
+.SECONDARY: $(GEN_C) $(GEN_H)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_C:.c=.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -38,9 +44,16 @@ $(BUILD)/libwadi.a: $(LIB_OBJ)
 $(BUILD)/wadi: $(CLI_OBJ) $(BUILD)/libwadi.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libwadi.a $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	protoc-c --c_out=$(BUILD)/gen -Iproto $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(CC) $(CPPFLAGS) $(filter-out -Wextra,$(CFLAGS)) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libwadi.a
 	@mkdir -p $(@D)

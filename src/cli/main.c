@@ -1,7 +1,10 @@
 /*
  * main.c — the `wadi` command: a thin client of the library.
  *
- *   wadi run [-p N] [--explain] FILE.sql | -
+ *   wadi run [-p N] [--workers K] [--explain] FILE.sql | -
+ *   wadi controller [-p N] [--workers K] [--nodes N] FILE.sql
+ *   wadi node --controller HOST:PORT
+ *   wadi worker …            (started by a scheduler)
  *   wadi version
  */
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "connectors/connector.h"
+#include "control/control.h"
 #include "expr/func.h"
 #include "plan/plan.h"
 #include "runtime/runtime.h"
@@ -34,8 +38,12 @@ static void usage(FILE *f)
             "usage: wadi <command> [options]\n"
             "\n"
             "commands:\n"
-            "  run [-p N] [-s STATE] FILE.sql|-    run a pipeline in this process; a bare\n"
-            "                                      SELECT prints JSON lines to stdout\n"
+            "  run [-p N] [-s STATE] FILE.sql|-    run a pipeline; a bare SELECT prints\n"
+            "                                      JSON lines to stdout\n"
+            "  controller [run options] FILE.sql   run a pipeline on the workers of\n"
+            "                                      `wadi node` daemons (RPC port 9190)\n"
+            "  node --controller HOST:PORT         start workers on this host when the\n"
+            "                                      controller asks (RPC port 9290)\n"
             "  functions                           print the function reference (Markdown)\n"
             "  connectors                          print the connector reference (Markdown)\n"
             "  version                             print the version\n"
@@ -51,7 +59,22 @@ static void usage(FILE *f)
             "                        time between checkpoints (default 10s)\n"
             "  --checkpoint-keep N   complete checkpoints to keep (default 3)\n"
             "  --force               discard state written by a different query\n"
-            "  -v, --verbose         log every checkpoint\n");
+            "  -w, --workers K       spread the subtasks over K worker processes\n"
+            "                        (default 1: everything in this process)\n"
+            "  --scheduler KIND      process (child processes; default) or node\n"
+            "                        (workers of `wadi node` daemons)\n"
+            "  --listen HOST:PORT    the controller's RPC address (node scheduler:\n"
+            "                        :9190; process scheduler: an ephemeral loopback port)\n"
+            "  --nodes N             node scheduler: nodes to wait for (default 1)\n"
+            "  --max-restarts N      recoveries after a lost worker (default 10)\n"
+            "  -v, --verbose         log every checkpoint\n"
+            "\n"
+            "node options:\n"
+            "  --controller HOST:PORT  the controller (default 127.0.0.1:9190)\n"
+            "  --listen HOST:PORT      the node's RPC address (default :9290)\n"
+            "  --advertise HOST        the address the controller reaches this node at\n"
+            "  --id NAME               the node's name (default its address)\n"
+            "  --slots N               workers at once (default 16)\n");
 }
 
 static int read_all(const char *path, wd_buf *out)
@@ -109,8 +132,76 @@ static void fingerprint(const wd_buf *sql, char out[65])
     for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static int cmd_run(int argc, char **argv)
+static long parse_count(const char *cmd, const char *opt, const char *v, long lo, long hi)
 {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || end == v || n < lo || n > hi) {
+        fprintf(stderr, "wadi %s: %s takes a number from %ld to %ld, not '%s'\n", cmd, opt, lo, hi, v);
+        return -1;
+    }
+    return n;
+}
+
+/* Signals stop a distributed job: after a final checkpoint when it takes them. */
+typedef struct ctlsig {
+    wd_controller *c;
+    sigset_t set;
+    volatile int stopped;
+} ctlsig;
+
+static void *ctl_signal_thread(void *arg)
+{
+    ctlsig *cs = arg;
+    int sig;
+    if (sigwait(&cs->set, &sig) == 0 && sig != SIGUSR1) {
+        cs->stopped = 1;
+        wd_ctl_stop(cs->c);
+    }
+    return NULL;
+}
+
+/* Run the job through a controller and its workers. */
+static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_buf *sql)
+{
+    ctlsig cs = {0};
+    sigemptyset(&cs.set);
+    sigaddset(&cs.set, SIGINT);
+    sigaddset(&cs.set, SIGTERM);
+    sigaddset(&cs.set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &cs.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    wd_error err = {0};
+    wd_controller *c = NULL;
+    int rc = wd_ctl_new(co, &c, &err);
+    if (rc == 0) {
+        cs.c = c;
+        pthread_t st;
+        pthread_create(&st, NULL, ctl_signal_thread, &cs);
+        rc = wd_ctl_run(c, &err);
+        pthread_kill(st, SIGUSR1);
+        pthread_join(st, NULL);
+        wd_ctl_stats stats;
+        wd_ctl_get_stats(c, &stats);
+        if (stats.bad_rows)
+            fprintf(stderr, "wadi: %llu bad row%s dropped (bad_data = 'drop')\n",
+                    (unsigned long long)stats.bad_rows, stats.bad_rows == 1 ? "" : "s");
+        if (stats.late_rows)
+            fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
+                    (unsigned long long)stats.late_rows, stats.late_rows == 1 ? "" : "s");
+    }
+    wd_ctl_free(c);
+    fflush(stdout);
+    if (rc == 0 || (rc == WD_ESTOPPED && cs.stopped)) return 0;
+    if (err.pos.line > 0) print_error(&err, fname, sql->data);
+    else fprintf(stderr, "wadi: error: %s\n", err.msg[0] ? err.msg : wd_strerror(rc));
+    if (err.pos.line <= 0 && err.hint[0]) fprintf(stderr, "hint: %s\n", err.hint);
+    return 1;
+}
+
+static int cmd_run(int argc, char **argv, bool controller)
+{
+    const char *cmd = controller ? "controller" : "run";
     static const struct option longopts[] = {
         {"parallelism", required_argument, NULL, 'p'},
         {"explain", no_argument, NULL, 'e'},
@@ -120,16 +211,23 @@ static int cmd_run(int argc, char **argv)
         {"checkpoint-keep", required_argument, NULL, 'k'},
         {"force", no_argument, NULL, 'f'},
         {"verbose", no_argument, NULL, 'v'},
+        {"workers", required_argument, NULL, 'w'},
+        {"scheduler", required_argument, NULL, 'S'},
+        {"listen", required_argument, NULL, 'L'},
+        {"nodes", required_argument, NULL, 'N'},
+        {"max-restarts", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    wd_ctl_opts co = {.scheduler = controller ? WD_SCHED_NODE : WD_SCHED_PROCESS, .workers = 1};
+    long v;
     wd_plan_opts popts = {.parallelism = 1};
     wd_job_opts jopts = {0};
     bool explain = false;
     const char *state_url = NULL;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "p:s:vh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "p:s:w:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'p': {
             char *end;
@@ -176,6 +274,27 @@ static int cmd_run(int argc, char **argv)
             break;
         }
         case 'f': jopts.force = true; break;
+        case 'w':
+            if ((v = parse_count(cmd, "--workers", optarg, 1, 1024)) < 0) return 2;
+            co.workers = (uint32_t)v;
+            break;
+        case 'S':
+            if (!strcmp(optarg, "process")) co.scheduler = WD_SCHED_PROCESS;
+            else if (!strcmp(optarg, "node")) co.scheduler = WD_SCHED_NODE;
+            else {
+                fprintf(stderr, "wadi %s: --scheduler is process or node, not '%s'\n", cmd, optarg);
+                return 2;
+            }
+            break;
+        case 'L': co.listen = optarg; break;
+        case 'N':
+            if ((v = parse_count(cmd, "--nodes", optarg, 1, 64)) < 0) return 2;
+            co.nodes = (uint32_t)v;
+            break;
+        case 'R':
+            if ((v = parse_count(cmd, "--max-restarts", optarg, 1, 1000000)) < 0) return 2;
+            co.max_restarts = (uint32_t)v;
+            break;
         case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
         case 'e': explain = true; break;
         case 'h': usage(stdout); return 0;
@@ -183,7 +302,7 @@ static int cmd_run(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "wadi run: expected one SQL file (or - for standard input)\n");
+        fprintf(stderr, "wadi %s: expected one SQL file (or - for standard input)\n", cmd);
         usage(stderr);
         return 2;
     }
@@ -191,7 +310,7 @@ static int cmd_run(int argc, char **argv)
     wd_buf sql = WD_BUF_INIT;
     int rc = read_all(path, &sql);
     if (rc < 0) {
-        fprintf(stderr, "wadi run: cannot read %s: %s\n", path, strerror(-rc));
+        fprintf(stderr, "wadi %s: cannot read %s: %s\n", cmd, path, strerror(-rc));
         wd_buf_free(&sql);
         return 1;
     }
@@ -211,6 +330,22 @@ static int cmd_run(int argc, char **argv)
         wd_graph_free(g);
         wd_buf_free(&sql);
         return 0;
+    }
+    if (co.workers > 1 || co.scheduler == WD_SCHED_NODE) {
+        char query_fp[65];
+        fingerprint(&sql, query_fp);
+        co.sql = sql.data;
+        co.parallelism = popts.parallelism;
+        co.batch_rows = jopts.batch_rows;
+        co.state_url = state_url;
+        co.query = query_fp;
+        co.force = jopts.force;
+        co.checkpoint_interval_ns = jopts.checkpoint_interval_ns;
+        co.checkpoint_keep = jopts.checkpoint_keep;
+        wd_graph_free(g);
+        int code = run_distributed(&co, fname, &sql);
+        wd_buf_free(&sql);
+        return code;
     }
 
     sigctx sc = {0};
@@ -354,6 +489,90 @@ static int cmd_connectors(void)
     return 0;
 }
 
+static int cmd_worker(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"controller", required_argument, NULL, 'c'},
+        {"run", required_argument, NULL, 'r'},
+        {"worker", required_argument, NULL, 'w'},
+        {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ctl = NULL;
+    unsigned long long run = 0;
+    long index = -1;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': ctl = optarg; break;
+        case 'r': run = strtoull(optarg, NULL, 10); break;
+        case 'w': index = parse_count("worker", "--worker", optarg, 0, 1023); break;
+        case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
+        default: return 2;
+        }
+    }
+    if (!ctl || !run || index < 0) {
+        fprintf(stderr, "wadi worker: started by a scheduler with --controller, --run and --worker\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    wd_error err = {0};
+    int rc = wd_worker_main(ctl, run, (uint32_t)index, &err);
+    fflush(stdout);
+    if (rc < 0) {
+        fprintf(stderr, "wadi worker %ld: error: %s\n", index, err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static _Atomic bool node_stop;
+static void on_node_signal(int sig) { atomic_store(&node_stop, true); }
+
+static int cmd_node(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"controller", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'L'},
+        {"advertise", required_argument, NULL, 'a'},
+        {"id", required_argument, NULL, 'i'},
+        {"slots", required_argument, NULL, 's'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    wd_node_opts o = {.controller = "127.0.0.1:9190", .listen = ":9290"};
+    long v;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': o.controller = optarg; break;
+        case 'L': o.listen = optarg; break;
+        case 'a': o.advertise = optarg; break;
+        case 'i': o.id = optarg; break;
+        case 's':
+            if ((v = parse_count("node", "--slots", optarg, 1, 256)) < 0) return 2;
+            o.slots = (uint32_t)v;
+            break;
+        case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    struct sigaction sa = {.sa_handler = on_node_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    wd_error err = {0};
+    if (wd_node_main(&o, &node_stop, &err) < 0) {
+        fprintf(stderr, "wadi node: error: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -361,7 +580,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1, false);
+    if (!strcmp(cmd, "controller")) return cmd_run(argc - 1, argv + 1, true);
+    if (!strcmp(cmd, "node")) return cmd_node(argc - 1, argv + 1);
+    if (!strcmp(cmd, "worker")) return cmd_worker(argc - 1, argv + 1);
     if (!strcmp(cmd, "functions")) return cmd_functions();
     if (!strcmp(cmd, "connectors")) return cmd_connectors();
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

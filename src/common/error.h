@@ -28,7 +28,8 @@
     X(PLAN, -13, "planning error")                                            \
     X(STOPPED, -14, "stopped")                                                \
     X(INTERNAL, -15, "internal error")                                        \
-    X(CORRUPT, -16, "corrupt state")
+    X(CORRUPT, -16, "corrupt state")                                          \
+    X(NET, -17, "network error")
 
 enum {
 #define WD_ERR_ENUM(name, code, text) WD_E##name = (code),

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define WD_NS_PER_US 1000LL
@@ -28,6 +29,10 @@ typedef struct wd_interval {
 /* Wall clock now, ns since the epoch; and a monotonic clock in ns. */
 int64_t wd_now_ns(void);
 int64_t wd_mono_ns(void);
+
+/* pthread_cond_timedwait for at most ns from now; cv must use the
+ * monotonic clock (pthread_condattr_setclock). */
+void wd_cond_wait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ns);
 
 /*
  * Parse an RFC 3339 / ISO 8601 timestamp: "2023-10-09T17:13:40Z",

@@ -2,9 +2,12 @@
  * stdout.c — the `stdout` sink: each row as one JSON line on standard
  * output (Debezium JSON for updating streams or format = 'debezium_json').
  *
- * A batch is encoded into the subtask's own buffer, then written with one
- * fwrite under a process-wide mutex and flushed, so that lines from several
- * subtasks never interleave and consumers see rows as soon as a batch ends.
+ * A batch is encoded into the subtask's own buffer, then written under a
+ * process-wide mutex with write(2) in pieces of whole lines of at most
+ * PIPE_BUF bytes, so that lines never interleave — neither those of
+ * several subtasks of this process nor those of other worker processes
+ * sharing the same standard output (a pipe writes each such piece
+ * atomically) — and consumers see rows as soon as a batch ends.
  *
  * Exports: wd_conn_stdout, wd_stdout_sink_open.
  */
@@ -15,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "batch/json.h"
 #include "common/alloc.h"
@@ -41,11 +46,25 @@ static int so_write(wd_sink *sink, const wd_batch *b, wd_error *err)
     }
     if (!s->buf.len) return 0;
     pthread_mutex_lock(&stdout_mu);
-    size_t w = fwrite(s->buf.data, 1, s->buf.len, stdout);
-    int ferr = fflush(stdout);
+    int rc = fflush(stdout) ? -1 : 0;
+    const char *p = s->buf.data, *end = p + s->buf.len;
+    while (rc == 0 && p < end) {
+        /* whole lines, at most PIPE_BUF bytes (one longer line alone) */
+        const char *cut = p;
+        for (const char *nl; cut < end; cut = nl + 1) {
+            nl = memchr(cut, '\n', (size_t)(end - cut));
+            if (!nl || (nl + 1 - p > PIPE_BUF && cut > p)) break;
+        }
+        if (cut == p) cut = end;
+        while (rc == 0 && p < cut) {
+            ssize_t w = write(STDOUT_FILENO, p, (size_t)(cut - p));
+            if (w > 0) p += w;
+            else if (w < 0 && errno != EINTR) rc = -1;
+        }
+    }
     int e = errno;
     pthread_mutex_unlock(&stdout_mu);
-    if (w != s->buf.len || ferr) return wd_err(err, WD_EIO, "writing to stdout: %s", strerror(e));
+    if (rc < 0) return wd_err(err, WD_EIO, "writing to stdout: %s", strerror(e));
     return 0;
 }
 

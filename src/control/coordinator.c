@@ -52,28 +52,6 @@ struct wd_coord {
     wd_coord_stats stats;
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void deadline_in(struct timespec *ts, int64_t ns)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    int64_t t = (int64_t)ts->tv_sec * WD_NS_PER_SEC + ts->tv_nsec + ns;
-    ts->tv_sec = t / WD_NS_PER_SEC;
-    ts->tv_nsec = t % WD_NS_PER_SEC;
-}
-
 int wd_coord_new(const wd_coord_opts *o, const wd_coord_hooks *h, wd_coord **out,
                  wd_error *err)
 {
@@ -120,8 +98,8 @@ static uint64_t begin(wd_coord *c, wd_epoch_kind kind)
     uint64_t e = c->next_epoch++;
     c->epoch = e;
     c->kind = kind;
-    c->begun_ns = mono_ns();
-    c->begun_wall_ms = wall_ms();
+    c->begun_ns = wd_mono_ns();
+    c->begun_wall_ms = (wd_now_ns() / WD_NS_PER_MS);
     memset(c->acked, 0, c->o.participants * sizeof *c->acked);
     c->nacked = 0;
     c->state_bytes = 0;
@@ -143,19 +121,17 @@ static void *trigger_main(void *arg)
 {
     wd_coord *c = arg;
     pthread_mutex_lock(&c->mu);
-    int64_t next = mono_ns() + c->o.interval_ns;
+    int64_t next = wd_mono_ns() + c->o.interval_ns;
     while (!c->quit) {
-        struct timespec ts;
-        int64_t now = mono_ns();
+        int64_t now = wd_mono_ns();
         int64_t wait = next - now;
         if (c->epoch && c->begun_ns + c->o.timeout_ns - now < wait)
             wait = c->begun_ns + c->o.timeout_ns - now;
         if (wait > 0) {
-            deadline_in(&ts, wait);
-            pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+            wd_cond_wait_ns(&c->cv, &c->mu, wait);
             continue;
         }
-        now = mono_ns();
+        now = wd_mono_ns();
         if (c->epoch && !c->writing && now - c->begun_ns >= c->o.timeout_ns)
             abandon(c, "not complete within the checkpoint timeout");
         if (now >= next) {
@@ -208,7 +184,7 @@ static void complete(wd_coord *c)
         .query = c->o.query,
         .finished = c->kind == WD_EPOCH_FINISH,
         .started_ms = c->begun_wall_ms,
-        .duration_ms = (mono_ns() - c->begun_ns) / WD_NS_PER_MS,
+        .duration_ms = (wd_mono_ns() - c->begun_ns) / WD_NS_PER_MS,
         .ops = c->o.ops,
         .nops = c->o.nops,
         .files = &files,
@@ -227,7 +203,7 @@ static void complete(wd_coord *c)
         abandon(c, err.msg);
         return;
     }
-    int64_t dur = mono_ns() - c->begun_ns;
+    int64_t dur = wd_mono_ns() - c->begun_ns;
     c->stats.completed++;
     c->stats.last_epoch = e;
     c->stats.last_bytes = bytes;
@@ -282,17 +258,15 @@ void wd_coord_fail(wd_coord *c, uint64_t epoch, uint32_t who, const wd_error *e)
 static void wait_done(wd_coord *c, uint64_t e, int64_t until)
 {
     while (c->epoch == e && !c->quit) {
-        int64_t left = until - mono_ns();
+        int64_t left = until - wd_mono_ns();
         if (left <= 0) break;
-        struct timespec ts;
-        deadline_in(&ts, left);
-        pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+        wd_cond_wait_ns(&c->cv, &c->mu, left);
     }
 }
 
 int64_t wd_coord_last(wd_coord *c, wd_epoch_kind kind, int64_t timeout_ns, wd_error *err)
 {
-    int64_t until = mono_ns() + timeout_ns;
+    int64_t until = wd_mono_ns() + timeout_ns;
     pthread_mutex_lock(&c->mu);
     c->last_requested = true;
     if (c->epoch) wait_done(c, c->epoch, until);
@@ -301,14 +275,14 @@ int64_t wd_coord_last(wd_coord *c, wd_epoch_kind kind, int64_t timeout_ns, wd_er
     uint64_t e = begin(c, kind);
     pthread_mutex_unlock(&c->mu);
     c->h.inject(c->h.ctx, e, kind == WD_EPOCH_STOP);
-    int rc = wd_coord_wait(c, e, until - mono_ns(), err);
+    int rc = wd_coord_wait(c, e, until - wd_mono_ns(), err);
     return rc < 0 ? rc : (int64_t)e;
 }
 
 int wd_coord_wait(wd_coord *c, uint64_t epoch, int64_t timeout_ns, wd_error *err)
 {
     pthread_mutex_lock(&c->mu);
-    wait_done(c, epoch, mono_ns() + (timeout_ns > 0 ? timeout_ns : 0));
+    wait_done(c, epoch, wd_mono_ns() + (timeout_ns > 0 ? timeout_ns : 0));
     bool done = atomic_load(&c->last_complete) >= epoch && c->last_abandoned != epoch;
     bool inflight = c->epoch == epoch;
     pthread_mutex_unlock(&c->mu);

@@ -5,7 +5,8 @@
  * 50 ms that rechecks the cancel state, so a stop flag set without a
  * wake-up (e.g. from a signal) is still noticed.
  *
- * Exports: wd_queue_init, wd_queue_destroy, wd_queue_push, wd_queue_pop,
+ * Exports: wd_queue_init, wd_queue_destroy, wd_queue_push,
+ * wd_queue_push_credited, wd_queue_pop,
  * wd_queue_cancel, wd_queue_rows.
  */
 #include "runtime/runtime_int.h"
@@ -31,23 +32,7 @@ static bool stopped(const wd_queue *q)
     return q->cancelled || (q->stop && atomic_load_explicit(q->stop, memory_order_acquire));
 }
 
-/* Wait on cv for at most ns nanoseconds (monotonic clock). */
-static void timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ns)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t t = (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec + (ns > 0 ? ns : 0);
-    ts.tv_sec = t / WD_NS_PER_SEC;
-    ts.tv_nsec = t % WD_NS_PER_SEC;
-    pthread_cond_timedwait(cv, mu, &ts);
-}
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
-}
 
 /* Initialise q (see runtime_int.h). */
 int wd_queue_init(wd_queue *q, uint64_t cap_rows, const _Atomic bool *stop)
@@ -97,6 +82,17 @@ static int grow(wd_queue *q)
     return 0;
 }
 
+/* Append m under the lock and wake the consumer. */
+static int append(wd_queue *q, const wd_msg *m, uint64_t rows)
+{
+    if (q->count == q->cap && grow(q) != 0) return WD_ENOMEM;
+    q->ring[(q->head + q->count) % q->cap] = *m;
+    q->count++;
+    q->rows += rows;
+    pthread_cond_signal(&q->not_empty);
+    return 0;
+}
+
 /* Append m, blocking while full (see runtime_int.h). */
 int wd_queue_push(wd_queue *q, const wd_msg *m)
 {
@@ -105,29 +101,31 @@ int wd_queue_push(wd_queue *q, const wd_msg *m)
     bool waited = false;
     while (!stopped(q) && q->count > 0 && q->rows + rows > q->cap_rows) {
         waited = true;
-        timed_wait(&q->not_full, &q->mu, WAIT_SLICE_NS);
+        wd_cond_wait_ns(&q->not_full, &q->mu, WAIT_SLICE_NS);
     }
     if (waited) q->pushes_blocked++;
     if (stopped(q)) {
         pthread_mutex_unlock(&q->mu);
         return WD_ESTOPPED;
     }
-    if (q->count == q->cap && grow(q) != 0) {
-        pthread_mutex_unlock(&q->mu);
-        return WD_ENOMEM;
-    }
-    q->ring[(q->head + q->count) % q->cap] = *m;
-    q->count++;
-    q->rows += rows;
-    pthread_cond_signal(&q->not_empty);
+    int rc = append(q, m, rows);
     pthread_mutex_unlock(&q->mu);
-    return 0;
+    return rc;
+}
+
+/* Append m without waiting for room (see runtime_int.h). */
+int wd_queue_push_credited(wd_queue *q, const wd_msg *m)
+{
+    pthread_mutex_lock(&q->mu);
+    int rc = stopped(q) ? WD_ESTOPPED : append(q, m, msg_rows(m));
+    pthread_mutex_unlock(&q->mu);
+    return rc;
 }
 
 /* Take the oldest message, waiting at most timeout_ns (see runtime_int.h). */
 int wd_queue_pop(wd_queue *q, wd_msg *m, int64_t timeout_ns)
 {
-    int64_t deadline = mono_ns() + (timeout_ns > 0 ? timeout_ns : 0);
+    int64_t deadline = wd_mono_ns() + (timeout_ns > 0 ? timeout_ns : 0);
     pthread_mutex_lock(&q->mu);
     for (;;) {
         if (stopped(q)) {
@@ -135,12 +133,12 @@ int wd_queue_pop(wd_queue *q, wd_msg *m, int64_t timeout_ns)
             return WD_ESTOPPED;
         }
         if (q->count > 0) break;
-        int64_t left = deadline - mono_ns();
+        int64_t left = deadline - wd_mono_ns();
         if (left <= 0) {
             pthread_mutex_unlock(&q->mu);
             return 0;
         }
-        timed_wait(&q->not_empty, &q->mu, left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS);
+        wd_cond_wait_ns(&q->not_empty, &q->mu, left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS);
     }
     *m = q->ring[q->head];
     q->head = (q->head + 1) % q->cap;

@@ -36,6 +36,7 @@
 
 #include "batch/batch.h"
 #include "common/alloc.h"
+#include "common/timeutil.h"
 #include "expr/expr.h"
 #include "ops/op.h"
 #include "runtime/runtime_int.h"
@@ -44,19 +45,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
-}
-
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
-}
 
 static bool job_stopping(const wd_job *j)
 {
@@ -66,18 +54,12 @@ static bool job_stopping(const wd_job *j)
 /* Sleep up to ns, returning early when the job is cancelled. */
 static void job_sleep(wd_job *j, int64_t ns)
 {
-    int64_t deadline = mono_ns() + ns;
+    int64_t deadline = wd_mono_ns() + ns;
     pthread_mutex_lock(&j->mu);
     while (!job_stopping(j)) {
-        int64_t left = deadline - mono_ns();
+        int64_t left = deadline - wd_mono_ns();
         if (left <= 0) break;
-        if (left > TICK_NS) left = TICK_NS;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t t = (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec + left;
-        ts.tv_sec = t / WD_NS_PER_SEC;
-        ts.tv_nsec = t % WD_NS_PER_SEC;
-        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+        wd_cond_wait_ns(&j->cv, &j->mu, left > TICK_NS ? TICK_NS : left);
     }
     pthread_mutex_unlock(&j->mu);
 }
@@ -86,6 +68,7 @@ static void job_sleep(wd_job *j, int64_t ns)
 static void job_stop(wd_job *j)
 {
     atomic_store_explicit(&j->stop, true, memory_order_release);
+    wd_dp_stop(j);
     for (uint32_t i = 0; i < j->ntasks; i++)
         if (j->all[i]->has_queue) wd_queue_cancel(&j->all[i]->q);
     pthread_mutex_lock(&j->mu);
@@ -107,7 +90,7 @@ static void error_named(wd_error *dst, const wd_error *e, int rc, const char *na
 }
 
 /* Record the first failure of the job and cancel everyone. */
-static void job_fail(wd_job *j, int rc, const wd_error *e, const char *name)
+void wd_rt_fail(wd_job *j, int rc, const wd_error *e, const char *name)
 {
     pthread_mutex_lock(&j->mu);
     if (!j->failed) {
@@ -121,19 +104,28 @@ static void job_fail(wd_job *j, int rc, const wd_error *e, const char *name)
 
 /* ---- output routing ------------------------------------------------------- */
 
-static int send_msg(task *to, route *r, wd_msg *m)
+static uint32_t edge_index(const task *t, const route *r)
+{
+    return (uint32_t)(r->edge - t->job->g->edges);
+}
+
+/* Send m from t to subtask to: its queue, or the data plane when to runs
+ * in another worker.  On success a batch's reference is taken over. */
+static int send_msg(task *t, task *to, route *r, wd_msg *m)
 {
     m->channel = r->channel;
     m->input = r->edge->to_input;
+    if (to->remote) return wd_dp_send(t, to, r->channel, edge_index(t, r), m);
     return wd_queue_push(&to->q, m);
 }
 
 /* Send batch b (the caller's reference is kept; the queue gets its own). */
-static int send_batch(task *to, route *r, wd_batch *b)
+static int send_batch(task *t, task *to, route *r, wd_batch *b)
 {
+    if (to->remote) return wd_dp_send_rows(t, to, r->channel, edge_index(t, r), b, NULL, 0);
     wd_msg m = {.kind = WD_MSG_BATCH, .batch = b};
     wd_batch_retain(b);
-    int rc = send_msg(to, r, &m);
+    int rc = send_msg(t, to, r, &m);
     if (rc < 0) wd_batch_release(b);
     return rc;
 }
@@ -161,7 +153,7 @@ static int route_shuffle(task *t, route *r, wd_batch *b, wd_error *err)
 {
     uint32_t n = b->nrows, nt = r->ntargets;
     uint32_t nkeys = r->edge->nkeys;
-    if (nt == 1) return send_batch(r->targets[0], r, b);
+    if (nt == 1) return send_batch(t, r->targets[0], r, b);
     int rc = scratch_reserve(t, n);
     if (rc < 0) return wd_err(err, rc, "shuffle: out of memory");
     wd_arena_reset(&t->scratch);
@@ -179,7 +171,7 @@ static int route_shuffle(task *t, route *r, wd_batch *b, wd_error *err)
         r->counts[p]++;
     }
     for (uint32_t p = 0; p < nt; p++)
-        if (r->counts[p] == n) return send_batch(r->targets[p], r, b);
+        if (r->counts[p] == n) return send_batch(t, r->targets[p], r, b);
     uint32_t off = 0;
     for (uint32_t p = 0; p < nt; p++) {
         r->offs[p] = off;
@@ -190,11 +182,19 @@ static int route_shuffle(task *t, route *r, wd_batch *b, wd_error *err)
     for (uint32_t p = 0; p < nt; p++) {
         uint32_t c = r->counts[p];
         if (c == 0) continue;
+        task *to = r->targets[p];
+        if (to->remote) {
+            /* encoded straight from b: no gather */
+            rc = wd_dp_send_rows(t, to, r->channel, edge_index(t, r), b, t->idx + off, c);
+            off += c;
+            if (rc < 0) return rc;
+            continue;
+        }
         wd_batch *nb = wd_batch_gather(b, t->idx + off, c);
         off += c;
         if (!nb) return wd_err(err, WD_ENOMEM, "shuffle: out of memory");
         wd_msg m = {.kind = WD_MSG_BATCH, .batch = nb};
-        rc = send_msg(r->targets[p], r, &m);
+        rc = send_msg(t, to, r, &m);
         if (rc < 0) {
             wd_batch_release(nb);
             return rc;
@@ -212,17 +212,17 @@ static int out_batch(void *ctx, wd_batch *b, wd_error *err)
         int rc = 0;
         switch (r->edge->kind) {
         case WD_E_FORWARD:
-            rc = send_batch(r->targets[0], r, b);
+            rc = send_batch(t, r->targets[0], r, b);
             break;
         case WD_E_SHUFFLE:
             rc = route_shuffle(t, r, b, err);
             break;
         case WD_E_BROADCAST:
             for (uint32_t k = 0; k < r->ntargets && rc == 0; k++)
-                rc = send_batch(r->targets[k], r, b);
+                rc = send_batch(t, r->targets[k], r, b);
             break;
         case WD_E_REBALANCE:
-            rc = send_batch(r->targets[r->rr], r, b);
+            rc = send_batch(t, r->targets[r->rr], r, b);
             r->rr = (r->rr + 1) % r->ntargets;
             break;
         }
@@ -238,7 +238,7 @@ static int out_control(task *t, wd_msg_kind kind, int64_t wm, uint64_t epoch)
         route *r = &t->routes[i];
         for (uint32_t k = 0; k < r->ntargets; k++) {
             wd_msg m = {.kind = kind, .wm = wm, .epoch = epoch};
-            int rc = send_msg(r->targets[k], r, &m);
+            int rc = send_msg(t, r->targets[k], r, &m);
             if (rc < 0) return rc;
         }
     }
@@ -262,7 +262,7 @@ static int out_end(void *ctx, wd_error *err) { return out_control(ctx, WD_MSG_EN
 /* on_tick for every operator of the chain. */
 static int tick(task *t, wd_error *err)
 {
-    int64_t now = wall_ns();
+    int64_t now = wd_now_ns();
     for (uint32_t k = t->first; k < t->chain->nnodes; k++) {
         wd_op *op = &t->ops[k];
         if (!op->vt || !op->vt->on_tick) continue;
@@ -302,7 +302,7 @@ static int run_source(task *t, wd_error *err)
 {
     wd_op *op = &t->ops[0];
     wd_source *s = t->src;
-    int64_t next_tick = mono_ns() + TICK_NS;
+    int64_t next_tick = wd_mono_ns() + TICK_NS;
     for (;;) {
         if (job_stopping(t->job)) return WD_ESTOPPED;
         int rc = wd_rt_poll(t, err);
@@ -345,7 +345,7 @@ static int run_source(task *t, wd_error *err)
             return wd_err(err, WD_EINTERNAL, "source returned unknown status %d", r);
         }
         if (rc < 0) return rc;
-        int64_t now = mono_ns();
+        int64_t now = wd_mono_ns();
         if (now >= next_tick) {
             rc = tick(t, err);
             if (rc < 0) return rc;
@@ -353,7 +353,7 @@ static int run_source(task *t, wd_error *err)
         }
         if (r == WD_SRC_IDLE) {
             if (wait <= 0) wait = WD_NS_PER_MS;
-            int64_t until_tick = next_tick - mono_ns();
+            int64_t until_tick = next_tick - wd_mono_ns();
             if (wait > until_tick) wait = until_tick > 0 ? until_tick : 0;
             if (wait > TICK_NS) wait = TICK_NS;
             if (wait > 0) job_sleep(t->job, wait);
@@ -473,13 +473,14 @@ static int run_stream(task *t, wd_error *err)
         int rc = wd_op_push_end(&t->ops[0], err);
         return rc < 0 ? rc : wd_rt_task_ended(t, err);
     }
-    int64_t next_tick = mono_ns() + TICK_NS;
+    int64_t next_tick = wd_mono_ns() + TICK_NS;
     bool done = false;
     while (!done) {
         wd_msg m;
-        int r = wd_queue_pop(&t->q, &m, next_tick - mono_ns());
+        int r = wd_queue_pop(&t->q, &m, next_tick - wd_mono_ns());
         if (r < 0) return r;
         if (r == 1) {
+            if (m.remote) wd_dp_consumed(t, &m);
             int rc = handle_msg(t, &m, &done, err);
             if (rc < 0) return rc;
         }
@@ -487,7 +488,7 @@ static int run_stream(task *t, wd_error *err)
             int rc = wd_rt_poll(t, err);
             if (rc < 0) return rc;
         }
-        int64_t now = mono_ns();
+        int64_t now = wd_mono_ns();
         if (!done && now >= next_tick) {
             int rc = tick(t, err);
             if (rc < 0) return rc;
@@ -524,7 +525,7 @@ static void *task_main(void *arg)
         t->finished = true;
     } else if (!(rc == WD_ESTOPPED && job_stopping(j))) {
         const wd_op *op = failed ? failed : t->fail_op;
-        job_fail(j, rc, &err, op && op->node ? op->node->name : NULL);
+        wd_rt_fail(j, rc, &err, op && op->node ? op->node->name : NULL);
     }
     /* under checkpoints the operators stay open for the final commit */
     if (!j->opts.store) task_close(t);
@@ -569,7 +570,27 @@ static int setup_channels(wd_job *j, wd_error *err)
                 nchan += up->parallelism;
             }
         }
-        for (uint32_t s = 0; s < ch->parallelism; s++) j->chain_tasks[c][s]->nchan = nchan;
+        for (uint32_t s = 0; s < ch->parallelism; s++) {
+            task *t = j->chain_tasks[c][s];
+            t->nchan = nchan;
+            t->ch_src = wd_arena_calloc(&j->arena, (nchan ? nchan : 1) * sizeof *t->ch_src);
+            if (!t->ch_src) return wd_err(err, WD_ENOMEM, "out of memory");
+        }
+        /* who sends on each channel */
+        for (uint32_t e = 0; e < g->nedges; e++) {
+            const wd_edge *ed = &g->edges[e];
+            if (ed->to != head->id) continue;
+            uint32_t uc = j->chains.chain_of[ed->from];
+            for (uint32_t s = 0; s < ch->parallelism; s++) {
+                task *t = j->chain_tasks[c][s];
+                if (ed->kind == WD_E_FORWARD) {
+                    t->ch_src[j->chan_base[e]] = j->chain_tasks[uc][s];
+                } else {
+                    for (uint32_t u = 0; u < j->chains.chains[uc].parallelism; u++)
+                        t->ch_src[j->chan_base[e] + u] = j->chain_tasks[uc][u];
+                }
+            }
+        }
     }
     return 0;
 }
@@ -653,7 +674,8 @@ static int setup_inputs(wd_job *j, task *t, wd_error *err)
     t->ch_ended = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_ended);
     t->ch_idle = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_idle);
     t->ch_barrier = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_barrier);
-    if (!t->ch_wm || !t->ch_ended || !t->ch_idle || !t->ch_barrier)
+    t->ch_unacked = wd_arena_calloc(&j->arena, t->nchan * sizeof *t->ch_unacked);
+    if (!t->ch_wm || !t->ch_ended || !t->ch_idle || !t->ch_barrier || !t->ch_unacked)
         return wd_err(err, WD_ENOMEM, "out of memory");
     for (uint32_t c = 0; c < t->nchan; c++) t->ch_wm[c] = INT64_MIN;
     return 0;
@@ -704,10 +726,12 @@ static int open_task(wd_job *j, task *t, wd_error *err)
 
 static void job_destroy(wd_job *j)
 {
+    wd_dp_free(j);
     wd_rt_ckpt_free(j);
     for (uint32_t i = 0; i < j->ntasks; i++) {
         task *t = j->all[i];
-        if (!t) continue;
+        if (!t || t->remote) continue;
+        wd_buf_free(&t->netbuf);
         for (uint32_t k = 0; k < t->nheld; k++)
             if (t->held[k].kind == WD_MSG_BATCH) wd_batch_release(t->held[k].batch);
         wd_free(t->held);
@@ -796,20 +820,29 @@ int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_er
             t->subtask = s;
             t->index = j->ntasks;
             atomic_init(&t->dropped, 0);
+            if (j->opts.dist) {
+                t->worker = wd_worker_of(s, ch->parallelism, j->opts.dist->nworkers);
+                t->remote = t->worker != j->opts.dist->self;
+            }
             j->chain_tasks[c][s] = t;
             j->all[j->ntasks++] = t;
         }
     }
     rc = setup_channels(j, err);
-    for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++) rc = setup_task(j, j->all[i], err);
-    for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++) rc = setup_inputs(j, j->all[i], err);
-    for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++) rc = open_task(j, j->all[i], err);
+    for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++)
+        if (!j->all[i]->remote) rc = setup_task(j, j->all[i], err);
+    for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++)
+        if (!j->all[i]->remote) rc = setup_inputs(j, j->all[i], err);
+    for (uint32_t i = 0; rc == 0 && i < j->ntasks; i++)
+        if (!j->all[i]->remote) rc = open_task(j, j->all[i], err);
     if (rc == 0) rc = wd_rt_ckpt_open(j, err);
+    if (rc == 0 && j->opts.dist) rc = wd_dp_start(j, err);
     if (rc < 0) goto fail;
 
     j->joined = false;
     for (uint32_t i = 0; i < j->ntasks; i++) {
         task *t = j->all[i];
+        if (t->remote) continue;
         if (pthread_create(&t->th, NULL, task_main, t) != 0) {
             rc = wd_err(err, WD_EINTERNAL, "cannot start a thread for %s",
                         t->chain->nodes[0]->name);
@@ -847,7 +880,8 @@ int wd_job_wait(wd_job *j, wd_error *err)
         return j->rc;
     }
     for (uint32_t i = 0; i < j->ntasks; i++)
-        if (!j->all[i]->finished) return wd_err(err, WD_ESTOPPED, "job stopped");
+        if (!j->all[i]->remote && !j->all[i]->finished)
+            return wd_err(err, WD_ESTOPPED, "job stopped");
     if (j->coord && !j->finish_done) {
         /* the input has ended everywhere: the last checkpoint, then commit */
         j->finish_done = true;
@@ -881,6 +915,7 @@ void wd_job_get_stats(const wd_job *j, wd_job_stats *out)
     memset(out, 0, sizeof *out);
     for (uint32_t i = 0; i < j->ntasks; i++) {
         const task *t = j->all[i];
+        if (t->remote) continue;
         out->bad_rows_dropped += atomic_load_explicit(&t->dropped, memory_order_relaxed);
         for (uint32_t k = 0; k < t->chain->nnodes; k++) {
             const wd_op *op = &t->ops[k];

@@ -22,6 +22,37 @@
 typedef struct wd_job wd_job;
 
 struct wd_store;
+struct wd_ckpt_files;
+
+/*
+ * One worker's part of a distributed job (control/worker.c sets it up).
+ * Every worker plans the same graph and builds the same subtask table;
+ * it runs the subtasks wd_worker_of gives it and reaches the others over
+ * the data plane.  Checkpoints are coordinated by the controller: the
+ * worker restores restore_epoch, reports its subtasks' snapshots through
+ * ack/fail, and is told to inject and commit (wd_job_inject,
+ * wd_job_commit).
+ */
+typedef struct wd_job_dist {
+    uint32_t self, nworkers;
+    uint64_t run;                 /* the controller's attempt number */
+    int listen_fd;                /* this worker's data listener */
+    const char *const *peers;     /* every worker's data address (host:port) */
+    int64_t connect_timeout_ns;   /* for the whole data plane (0: 10 s) */
+    uint64_t restore_epoch;       /* the epoch to restore (0: none) */
+    void *ctx;
+    void (*ack)(void *ctx, uint64_t epoch, uint32_t task, struct wd_ckpt_files *files,
+                uint64_t state_bytes, int64_t sync_ns);
+    void (*fail)(void *ctx, uint64_t epoch, uint32_t task, const wd_error *e);
+} wd_job_dist;
+
+/* The worker (of nworkers) that runs subtask s of a chain of parallelism p:
+ * contiguous ranges, so forward edges between equal parallelisms stay in
+ * one worker. */
+static inline uint32_t wd_worker_of(uint32_t s, uint32_t p, uint32_t nworkers)
+{
+    return (uint32_t)((uint64_t)s * nworkers / p);
+}
 
 typedef struct wd_job_opts {
     uint32_t batch_rows;  /* rows per source batch (0: WD_BATCH_ROWS) */
@@ -38,6 +69,7 @@ typedef struct wd_job_opts {
     bool force;
     int64_t checkpoint_interval_ns;
     uint32_t checkpoint_keep;
+    const wd_job_dist *dist;  /* NULL: the whole job runs in this process */
 } wd_job_opts;
 
 /* Start running g (which must outlive the job). */
@@ -62,6 +94,17 @@ void wd_job_cancel(wd_job *j);
  * Without checkpoints it is wd_job_cancel.
  */
 int wd_job_stop_checkpoint(wd_job *j, int64_t timeout_ns, wd_error *err);
+
+/* Distributed jobs: start epoch `epoch` at this worker's sources (and
+ * acknowledge it for subtasks that have ended), as the controller asks. */
+void wd_job_inject(wd_job *j, uint64_t epoch, bool stop);
+
+/*
+ * Epoch `epoch` is complete: this worker's subtasks commit it (two-phase
+ * sinks).  With wait, return once every subtask has committed (0) or
+ * timeout_ns passed (WD_EIO).
+ */
+int wd_job_commit(wd_job *j, uint64_t epoch, bool wait, int64_t timeout_ns, wd_error *err);
 
 /* The epoch the job restored at start (0: none) and whether that epoch
  * had finished the job. */

@@ -27,7 +27,7 @@
  * Exports (runtime_int.h): wd_rt_ckpt_open, wd_rt_ckpt_start,
  * wd_rt_ckpt_free, wd_rt_snapshot, wd_rt_task_ended, wd_rt_poll,
  * wd_rt_finish, wd_rt_hold; (runtime.h) wd_job_stop_checkpoint,
- * wd_job_restored_epoch.
+ * wd_job_restored_epoch, wd_job_inject, wd_job_commit.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -74,11 +74,12 @@ typedef struct rt_uploader {
     upjob *head, *tail;
 } rt_uploader;
 
-static int64_t mono_ns(void)
+
+/* Whether the job takes checkpoints: its own coordinator, or the
+ * controller's (a distributed job). */
+static bool ckpt_on(const wd_job *j)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
+    return j->coord || (j->opts.dist && j->opts.store);
 }
 
 static void snap_free(rt_snap *s)
@@ -103,10 +104,15 @@ static void upload(wd_job *j, upjob *u)
         rc = wd_ckpt_write_op(j->opts.store, u->snap->ops[i].node, u->snap->ops[i].name, &o,
                               &files, &err);
     }
+    const wd_job_dist *d = j->opts.dist;
     if (rc < 0) {
         wd_log(WD_LOG_ERROR, "checkpoint %" PRIu64 ": %s", u->epoch, err.msg);
         wd_ckpt_files_free(&files);
-        wd_coord_fail(j->coord, u->epoch, u->who, &err);
+        if (d) d->fail(d->ctx, u->epoch, u->who, &err);
+        else wd_coord_fail(j->coord, u->epoch, u->who, &err);
+    } else if (d) {
+        d->ack(d->ctx, u->epoch, u->who, &files, u->snap->bytes, u->snap->sync_ns);
+        wd_ckpt_files_free(&files);
     } else {
         wd_coord_ack(j->coord, u->epoch, u->who, &files, u->snap->bytes, u->snap->sync_ns);
     }
@@ -166,7 +172,7 @@ static bool has_state(const task *t, uint32_t k)
 /* Copy the state of every operator of t's chain. */
 static int take(task *t, uint64_t epoch, rt_snap **out, wd_error *err)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = wd_mono_ns();
     const wd_chain *ch = t->chain;
     rt_snap *s = wd_calloc(1, sizeof *s);
     if (s) s->ops = wd_calloc(ch->nnodes, sizeof *s->ops);
@@ -194,7 +200,7 @@ static int take(task *t, uint64_t epoch, rt_snap **out, wd_error *err)
         }
         s->bytes += wd_snap_out_bytes(&o->out);
     }
-    s->sync_ns = mono_ns() - t0;
+    s->sync_ns = wd_mono_ns() - t0;
     *out = s;
     return 0;
 }
@@ -202,7 +208,7 @@ static int take(task *t, uint64_t epoch, rt_snap **out, wd_error *err)
 int wd_rt_snapshot(task *t, uint64_t epoch, wd_error *err)
 {
     wd_job *j = t->job;
-    if (!j->coord || epoch <= t->acked_epoch) return 0;
+    if (!ckpt_on(j) || epoch <= t->acked_epoch) return 0;
     rt_snap *s;
     int rc = take(t, epoch, &s, err);
     if (rc < 0) return rc;
@@ -217,7 +223,7 @@ int wd_rt_snapshot(task *t, uint64_t epoch, wd_error *err)
 int wd_rt_task_ended(task *t, wd_error *err)
 {
     wd_job *j = t->job;
-    if (!j->coord) return 0;
+    if (!ckpt_on(j)) return 0;
     pthread_mutex_lock(&j->mu);
     uint64_t tag = j->inflight > t->acked_epoch ? j->inflight : j->inflight + 1;
     pthread_mutex_unlock(&j->mu);
@@ -268,7 +274,7 @@ static int commit_task(task *t, uint64_t e, wd_error *err)
 int wd_rt_poll(task *t, wd_error *err)
 {
     wd_job *j = t->job;
-    if (!j->coord) return 0;
+    if (!ckpt_on(j)) return 0;
     uint64_t c = atomic_load_explicit(&j->committed, memory_order_acquire);
     if (c <= t->committed) return 0;
     return commit_task(t, c, err);
@@ -276,20 +282,21 @@ int wd_rt_poll(task *t, wd_error *err)
 
 /* ---- coordinator hooks ------------------------------------------------------ */
 
-static void hook_inject(void *ctx, uint64_t epoch, bool stop)
+void wd_job_inject(wd_job *j, uint64_t epoch, bool stop)
 {
-    wd_job *j = ctx;
     pthread_mutex_lock(&j->mu);
     j->inflight = epoch;
     for (uint32_t i = 0; i < j->ntasks; i++) {
         task *t = j->all[i];
+        if (t->remote) continue;
         if (t->ended) {
             t->acked_epoch = epoch;
             if (submit(j, epoch, t->index, t->final, true) < 0) {
                 wd_error e;
                 wd_err_clear(&e);
                 wd_err(&e, WD_ENOMEM, "out of memory");
-                wd_coord_fail(j->coord, epoch, t->index, &e);
+                if (j->opts.dist) j->opts.dist->fail(j->opts.dist->ctx, epoch, t->index, &e);
+                else wd_coord_fail(j->coord, epoch, t->index, &e);
             }
         } else if (t->is_source) {
             atomic_store(&t->inject_stop, stop);
@@ -298,6 +305,8 @@ static void hook_inject(void *ctx, uint64_t epoch, bool stop)
     }
     pthread_mutex_unlock(&j->mu);
 }
+
+static void hook_inject(void *ctx, uint64_t epoch, bool stop) { wd_job_inject(ctx, epoch, stop); }
 
 static void hook_complete(void *ctx, uint64_t epoch)
 {
@@ -342,6 +351,7 @@ int wd_rt_ckpt_open(wd_job *j, wd_error *err)
     if (!j->opts.store) return 0;
     for (uint32_t i = 0; i < j->ntasks; i++) {
         task *t = j->all[i];
+        if (t->remote) continue;
         if (t->is_source && (!t->src->vt->snapshot || !t->src->vt->restore))
             return wd_err(err, WD_EUNSUPPORTED,
                           "%s: this source cannot resume from a checkpoint, so the job cannot "
@@ -356,11 +366,17 @@ int wd_rt_ckpt_open(wd_job *j, wd_error *err)
                               op->node->name);
         }
     }
+    const wd_job_dist *d = j->opts.dist;
     int rc = wd_ckpt_load(j->opts.store, j->opts.query, j->opts.force, &j->loaded, err);
     if (rc < 0) return rc;
+    uint64_t got = j->loaded ? wd_ckpt_loaded_epoch(j->loaded) : 0;
+    if (d && got != d->restore_epoch)
+        return wd_err(err, WD_EINVALID,
+                      "the controller restores checkpoint %" PRIu64 ", but the newest in %s is %" PRIu64,
+                      d->restore_epoch, wd_store_url(j->opts.store), got);
     if (j->loaded) {
         for (uint32_t i = 0; i < j->ntasks && rc == 0; i++)
-            for (uint32_t k = 0; k < j->all[i]->chain->nnodes && rc == 0; k++)
+            for (uint32_t k = 0; !j->all[i]->remote && k < j->all[i]->chain->nnodes && rc == 0; k++)
                 rc = restore_op(j, j->all[i], k, err);
         if (rc < 0) return rc;
         wd_log(WD_LOG_INFO, "restored checkpoint %" PRIu64 " (%.1f MB) from %s%s",
@@ -399,6 +415,7 @@ int wd_rt_ckpt_open(wd_job *j, wd_error *err)
         j->all[i]->committed = restored;
     }
     j->inflight = restored;
+    if (d) return 0; /* the controller coordinates */
     wd_coord_opts co = {
         .store = j->opts.store,
         .query = j->opts.query,
@@ -461,11 +478,34 @@ int wd_rt_finish(wd_job *j, wd_error *err)
 {
     int64_t e = wd_coord_last(j->coord, WD_EPOCH_FINISH, FINISH_TIMEOUT_NS, err);
     if (e < 0) return (int)e;
-    for (uint32_t i = 0; i < j->ntasks; i++) {
-        int rc = commit_task(j->all[i], (uint64_t)e, err);
-        if (rc < 0) return rc;
+    return wd_job_commit(j, (uint64_t)e, true, FINISH_TIMEOUT_NS, err);
+}
+
+int wd_job_commit(wd_job *j, uint64_t e, bool wait, int64_t timeout_ns, wd_error *err)
+{
+    uint64_t c = atomic_load(&j->committed);
+    while (c < e && !atomic_compare_exchange_weak(&j->committed, &c, e)) {}
+    if (!wait) return 0;
+    int64_t until = wd_mono_ns() + timeout_ns;
+    /* every subtask commits on its thread; ones already gone commit here */
+    for (;;) {
+        bool all = true;
+        for (uint32_t i = 0; i < j->ntasks; i++) {
+            task *t = j->all[i];
+            if (t->remote || __atomic_load_n(&t->committed, __ATOMIC_ACQUIRE) >= e) continue;
+            if (atomic_load(&t->exited)) {
+                int rc = commit_task(t, e, err);
+                if (rc < 0) return rc;
+            } else {
+                all = false;
+            }
+        }
+        if (all) return 0;
+        if (wd_mono_ns() > until)
+            return wd_err(err, WD_EIO, "checkpoint %" PRIu64 "'s output was not committed in time", e);
+        struct timespec ts = {0, 5 * WD_NS_PER_MS};
+        nanosleep(&ts, NULL);
     }
-    return 0;
 }
 
 int wd_job_stop_checkpoint(wd_job *j, int64_t timeout_ns, wd_error *err)
@@ -474,28 +514,9 @@ int wd_job_stop_checkpoint(wd_job *j, int64_t timeout_ns, wd_error *err)
         wd_job_cancel(j);
         return 0;
     }
-    int64_t until = mono_ns() + timeout_ns;
+    int64_t until = wd_mono_ns() + timeout_ns;
     int64_t e = wd_coord_last(j->coord, WD_EPOCH_STOP, timeout_ns, err);
-    int rc = e < 0 ? (int)e : 0;
-    /* let every subtask commit the last epoch; ones already gone commit here */
-    while (rc == 0) {
-        bool all = true;
-        for (uint32_t i = 0; i < j->ntasks && rc == 0; i++) {
-            task *t = j->all[i];
-            if (__atomic_load_n(&t->committed, __ATOMIC_ACQUIRE) >= (uint64_t)e) continue;
-            if (atomic_load(&t->exited))
-                rc = commit_task(t, (uint64_t)e, err);
-            else
-                all = false;
-        }
-        if (all || rc < 0) break;
-        if (mono_ns() > until) {
-            rc = wd_err(err, WD_EIO, "the final checkpoint's output was not committed in time");
-            break;
-        }
-        struct timespec ts = {0, 5 * WD_NS_PER_MS};
-        nanosleep(&ts, NULL);
-    }
+    int rc = e < 0 ? (int)e : wd_job_commit(j, (uint64_t)e, true, until - wd_mono_ns(), err);
     wd_job_cancel(j);
     if (rc == 0)
         wd_log(WD_LOG_INFO, "stopped after checkpoint %" PRId64 " in %s", e,

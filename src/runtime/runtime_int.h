@@ -30,6 +30,7 @@ typedef struct wd_msg {
     wd_batch *batch;  /* WD_MSG_BATCH */
     int64_t wm;       /* WD_MSG_WATERMARK */
     uint64_t epoch;   /* WD_MSG_BARRIER */
+    bool remote;      /* came over the network: its rows return credit */
 } wd_msg;
 
 /*
@@ -65,6 +66,13 @@ void wd_queue_destroy(wd_queue *q);
 int wd_queue_push(wd_queue *q, const wd_msg *m);
 
 /*
+ * Append m whatever the rows queued: for messages from a remote channel,
+ * whose sender's credit already bounds them (runtime_net.c).  Returns 0,
+ * WD_ESTOPPED or WD_ENOMEM.
+ */
+int wd_queue_push_credited(wd_queue *q, const wd_msg *m);
+
+/*
  * Take the oldest message into *m, waiting at most timeout_ns.  Returns 1
  * with a message (the caller owns its batch reference), 0 on timeout, or
  * WD_ESTOPPED when cancelled.
@@ -80,6 +88,7 @@ uint64_t wd_queue_rows(wd_queue *q);
 /* ---- subtasks and jobs (runtime.c, runtime_ckpt.c) ---------------------- */
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/timeutil.h"
 #include "connectors/connector.h"
 #include "expr/expr.h"
@@ -106,6 +115,8 @@ struct task {
     wd_job *job;
     const wd_chain *chain;
     uint32_t subtask;
+    uint32_t worker;     /* the worker that runs it (0 in one process) */
+    bool remote;         /* it runs in another worker: only its table entry here */
     wd_op *ops;          /* chain->nnodes operators */
     bool *opened;
     uint32_t first;      /* first op with behaviour: 1 for source chains */
@@ -120,6 +131,8 @@ struct task {
     bool *ch_ended;
     bool *ch_idle;       /* the channel said it is idle (WD_WATERMARK_IDLE) */
     bool *ch_barrier;
+    task **ch_src;       /* the subtask that sends on each channel */
+    uint64_t *ch_unacked;/* remote channels: rows popped, credit not yet returned */
     uint32_t nended, nbarrier;
     uint64_t barrier_epoch;
 
@@ -131,6 +144,8 @@ struct task {
     uint32_t *part, *idx;
     uint32_t scap;
 
+    wd_buf netbuf;       /* the frame being sent to a remote subtask */
+    _Atomic uint64_t net_bytes, net_wait_ns;
     const wd_op *fail_op; /* fallback for naming an error */
     pthread_t th;
     bool started;
@@ -179,7 +194,24 @@ struct wd_job {
     bool finish_done;
     _Atomic uint64_t committed;      /* the newest complete epoch */
     struct rt_uploader *up;
+
+    struct wd_dp *dp;                /* the data plane (distributed jobs) */
 };
+
+/* runtime.c */
+void wd_rt_fail(wd_job *j, int rc, const wd_error *e, const char *name);
+
+/* runtime_net.c: the data plane of a distributed job. */
+int wd_dp_start(wd_job *j, wd_error *err);      /* connect every peer (before threads) */
+void wd_dp_stop(wd_job *j);                     /* wake every wait: the job stops */
+void wd_dp_free(wd_job *j);                     /* flush, close, free */
+/* Send m (a batch's reference is taken over on success) to remote task to. */
+int wd_dp_send(task *from, task *to, uint32_t chan, uint32_t edge, wd_msg *m);
+/* Send rows idx[0..n) of b (or all of b when idx is NULL) to remote task to. */
+int wd_dp_send_rows(task *from, task *to, uint32_t chan, uint32_t edge, const wd_batch *b,
+                    const uint32_t *idx, uint32_t n);
+/* t popped m from a remote channel: return credit to its sender in steps. */
+void wd_dp_consumed(task *t, const wd_msg *m);
 
 
 /* runtime_ckpt.c: checkpoints of a job in this process. */

@@ -1,0 +1,125 @@
+#!/bin/bash
+# Distributed execution with the process scheduler (`wadi run --workers K`):
+#  1. results across worker processes (every shuffle crossing TCP) equal the
+#     same query in one process, for aggregates and joins;
+#  2. workers killed with SIGKILL: the controller recovers the job by itself
+#     from its last checkpoint, and the two-phase sinks' output equals an
+#     undisturbed run (nothing lost, nothing repeated);
+#  3. without checkpoints a lost worker fails the job with the reason;
+#  4. garbage sent to the controller's port is refused, the job goes on;
+#  5. bad options are clear errors.
+# Usage: distributed.sh WADI_BINARY
+set -u
+wadi=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+fold=$(cd "$(dirname "$0")/../sql" && pwd)/fold.js
+tmp=$(mktemp -d)
+trap 'pkill -KILL -P $$ 2>/dev/null; rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# The worker processes of the controller started under `timeout` as pid $1.
+workers_of() { local c; c=$(pgrep -P "$1" | head -1); [ -n "$c" ] && pgrep -P "$c"; }
+
+# ---- 1. the same results in one process and across workers --------------------
+cat >"$tmp/q1.sql" <<'EOF'
+CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '100000', event_count = '300000',
+                           paced = 'false', base_time = '2026-01-01T00:00:00Z');
+CREATE VIEW bids AS SELECT bid.auction AS auction, bid.bidder AS bidder, bid.price AS price,
+    bid.extra AS extra FROM nexmark WHERE bid IS NOT NULL;
+CREATE VIEW auctions AS SELECT auction.id AS id, auction.seller AS seller, auction.category AS category
+    FROM nexmark WHERE auction IS NOT NULL;
+SELECT b.auction, count(*) AS n, max(b.price) AS top, min(a.seller) AS seller, min(b.extra) AS extra,
+       tumble(interval '1 second') AS w
+FROM bids b JOIN auctions a ON b.auction = a.id
+GROUP BY b.auction, w;
+EOF
+timeout 120 "$wadi" run -p 3 "$tmp/q1.sql" 2>"$tmp/q1a.err" | sort >"$tmp/q1a.out" ||
+    fail "one process: $(head -c 300 "$tmp/q1a.err")"
+timeout 120 "$wadi" run -p 3 --workers 2 "$tmp/q1.sql" 2>"$tmp/q1b.err" | sort >"$tmp/q1b.out" ||
+    fail "two workers: $(head -c 300 "$tmp/q1b.err")"
+n=$(wc -l <"$tmp/q1a.out")
+[ "$n" -gt 1000 ] || fail "query 1 gave only $n rows"
+if cmp -s "$tmp/q1a.out" "$tmp/q1b.out"; then echo "ok: $n rows, the same at -p 3 in one process and over 2 workers"
+else fail "-p 3 --workers 2 differs from one process: $(comm -3 "$tmp/q1a.out" "$tmp/q1b.out" | head -3)"; fi
+timeout 120 "$wadi" run -p 3 --workers 3 "$tmp/q1.sql" 2>"$tmp/q1c.err" | sort >"$tmp/q1c.out" ||
+    fail "three workers: $(head -c 300 "$tmp/q1c.err")"
+cmp -s "$tmp/q1a.out" "$tmp/q1c.out" || fail "-p 3 --workers 3 differs from one process"
+
+# ---- 2. recovery from lost workers, exactly once -------------------------------------
+. "$(dirname "$0")/lib/eo_query.sh"
+mkdir -p "$tmp/ref" "$tmp/eo"
+query "$tmp/ref" >"$tmp/ref.sql"
+query "$tmp/eo" >"$tmp/eo.sql"
+timeout 120 "$wadi" run -p 2 "$tmp/ref.sql" >/dev/null 2>"$tmp/ref.err" ||
+    fail "undisturbed run: $(head -c 300 "$tmp/ref.err")"
+committed "$tmp/ref" >"$tmp/ref.lines"
+
+timeout -s KILL 180 "$wadi" run -p 2 --workers 2 -s "$tmp/state" --checkpoint-interval 300ms \
+    "$tmp/eo.sql" >/dev/null 2>"$tmp/eo.err" &
+ctl=$!
+kills=0
+RANDOM=11
+for round in 1 2; do
+    sleep "$((2 + RANDOM % 2)).$((RANDOM % 10))"
+    # a worker of the current run: a child of the controller
+    w=$(workers_of "$ctl" | sed -n "${round}p;1p" | tail -1)
+    [ -n "$w" ] && kill -KILL "$w" 2>/dev/null && kills=$((kills + 1))
+done
+wait "$ctl"; rc=$?
+[ "$rc" -eq 0 ] || fail "the job did not finish after recovering (exit $rc): $(tail -c 400 "$tmp/eo.err")"
+nrec=$(grep -c "Running -> Recovering" "$tmp/eo.err")
+[ "$nrec" -ge 1 ] || fail "no recovery logged after $kills kills"
+grep -q "restoring checkpoint" "$tmp/eo.err" || fail "no run restored a checkpoint"
+committed "$tmp/eo" >"$tmp/eo.lines"
+nref=$(wc -l <"$tmp/ref.lines")
+if cmp -s "$tmp/ref.lines" "$tmp/eo.lines"; then
+    echo "ok: $nref lines, identical after $kills worker SIGKILLs and $nrec recoveries"
+else
+    fail "after $kills kills: $nref lines expected, $(wc -l <"$tmp/eo.lines") committed" \
+         "($(comm -23 "$tmp/ref.lines" "$tmp/eo.lines" | wc -l) lost," \
+         "$(comm -13 "$tmp/ref.lines" "$tmp/eo.lines" | wc -l) extra)"
+fi
+[ "$nref" -gt 1000 ] || fail "the reference wrote only $nref lines"
+if ls -A "$tmp/eo/windows" "$tmp/eo/joined" | grep -q '^\.'; then
+    fail "hidden in-progress or pending files left after the job finished"
+fi
+
+# ---- 3. no checkpoints: a lost worker is a clear failure ----------------------------------
+timeout -s KILL 60 "$wadi" run -p 2 --workers 2 "$tmp/ref.sql" >/dev/null 2>"$tmp/nock.err" &
+ctl=$!
+sleep 1.5
+kill -KILL $(workers_of "$ctl" | tail -1) 2>/dev/null
+wait "$ctl"; rc=$?
+[ "$rc" -eq 1 ] || fail "a lost worker without checkpoints: exit $rc, expected 1"
+grep -q "cannot recover" "$tmp/nock.err" || fail "no reason given: $(tail -c 300 "$tmp/nock.err")"
+
+# ---- 4. garbage on the controller's port ---------------------------------------------------
+port=$((20000 + RANDOM % 20000))
+sed 's/paced = .false.,//' "$tmp/q1.sql" | sed "s/event_rate = '100000'/event_rate = '200000'/" >"$tmp/q4.sql"
+timeout 120 "$wadi" run -p 2 --workers 2 --listen "127.0.0.1:$port" "$tmp/q4.sql" \
+    >"$tmp/q4.out" 2>"$tmp/q4.err" &
+ctl=$!
+sleep 0.5
+printf 'GET / HTTP/1.0\r\n\r\n' >/dev/tcp/127.0.0.1/$port 2>/dev/null
+printf 'WDC1\x07\x00\x00\x00\x10\x00\x00\x00' >/dev/tcp/127.0.0.1/$port 2>/dev/null
+printf 'WDC1\x01\x00\x00\x00\xff\xff\xff\x7f' >/dev/tcp/127.0.0.1/$port 2>/dev/null
+wait "$ctl"; rc=$?
+[ "$rc" -eq 0 ] || fail "garbage on the controller's port broke the job (exit $rc): $(tail -c 300 "$tmp/q4.err")"
+grep -q "bad magic" "$tmp/q4.err" || fail "bad magic not reported: $(head -c 300 "$tmp/q4.err")"
+grep -q "version 7" "$tmp/q4.err" || fail "bad version not reported"
+grep -q "control frame of" "$tmp/q4.err" || fail "oversized frame not reported"
+[ "$(wc -l <"$tmp/q4.out")" -gt 1000 ] || fail "the job under garbage produced $(wc -l <"$tmp/q4.out") rows"
+
+# ---- 5. bad options -------------------------------------------------------------------------
+"$wadi" run -p 1 --workers 2 "$tmp/q1.sql" >/dev/null 2>"$tmp/o.err"
+grep -q "2 workers for parallelism 1" "$tmp/o.err" || fail "more workers than subtasks: $(cat "$tmp/o.err")"
+"$wadi" run --scheduler yarn "$tmp/q1.sql" >/dev/null 2>"$tmp/o.err"
+grep -q "process or node" "$tmp/o.err" || fail "unknown scheduler: $(cat "$tmp/o.err")"
+
+if grep -q -E 'Sanitizer|runtime error' "$tmp"/*.err; then
+    fail "sanitizer report: $(grep -h -m1 -E 'Sanitizer|runtime error' "$tmp"/*.err)"
+fi
+if [ "$fails" -ne 0 ]; then
+    echo "distributed: $fails failed"
+    exit 1
+fi
+echo "distributed: all passed"
