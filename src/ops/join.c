@@ -16,10 +16,11 @@
  * so a row costs its encoded size plus 40 bytes and a share of the key
  * table.  Bytes freed by retractions and expiry are garbage until the
  * store is rewritten (when garbage passes half of it and 1 MiB); freed
- * records are reused.  Input batches are never retained.  Updating and interval joins use one table;
- * a windowed join keeps one table per timestamp ("bucket") and frees it
- * when it fires.  Keys whose rows are all gone are dropped from a table
- * by rebuilding it when they outnumber the live ones.
+ * records are reused.  Input batches are never retained.  Updating and
+ * interval joins use one table; a windowed join keeps one table per
+ * timestamp ("bucket") and frees it when it fires.  Keys whose rows are
+ * all gone are dropped from a table by rebuilding it when they outnumber
+ * the live ones.
  *
  * Processing an input batch of side S against the other side O:
  *   1. slots of every row (one wd_groups_lookup); S's state is changed in
@@ -50,11 +51,17 @@
  * after ttl_ns … 1.25·ttl_ns, and dropped silently (its partners' counts
  * are left as they are, as if it were still there).
  *
- * Interval semantics (inner).  Pairs are emitted when the second row
- * arrives; bounds are inclusive.  Rows sit in a min-heap per side by the
- * watermark that releases them (left: time + hi, right: time - lo); a row
- * goes when the watermark passes that bound.  A row arriving after its
- * bound has passed still joins the rows in state but is not kept.
+ * Interval semantics.  Pairs are emitted when the second row arrives;
+ * bounds are inclusive.  Rows sit in a min-heap per side by the watermark
+ * that releases them (left: time + hi, right: time - lo); a row goes when
+ * the watermark passes that bound, and every row at the end of input.  A
+ * row arriving after its bound has passed still joins the rows in state
+ * but is not kept.  Outer sides (append-only, as Flink's): a stored row
+ * also waits in a second heap, by _timestamp, until its first match; a row
+ * released while still waiting is emitted with NULLs and its own time, as
+ * is at once a row of a NULL key or time, or one not kept that matched
+ * nothing.  The watermark passed on stays below the oldest waiting row, so
+ * these rows are never behind it.
  *
  * Windowed semantics.  Rows are buffered in the bucket of their
  * _timestamp (rows at or before the current watermark are late: dropped
@@ -127,6 +134,12 @@ typedef struct jchunk {
     uint32_t used, cap;
 } jchunk;
 
+/* A min-heap of record ids of one side (see the interval section). */
+typedef struct jheap {
+    uint32_t *v;
+    uint32_t n, cap;
+} jheap;
+
 /* Rows of one side: records in fixed chunks (ids are stable, nothing is
  * copied as they grow), payload bytes in chunks of growing size. */
 typedef struct jside {
@@ -138,8 +151,11 @@ typedef struct jside {
     jchunk *bch;          /* byte chunks; the last one is filled */
     uint32_t nbch, capbch;
     uint64_t blen, bcap, garbage; /* bytes written, held, no longer referenced */
-    uint32_t *heap;       /* INTERVAL: record ids, min-heap by release bound */
-    uint32_t nheap, capheap;
+    jheap release;        /* INTERVAL: every stored row, by the bound that releases it */
+    jheap hold;           /* INTERVAL, outer side: the rows without a match yet, by _timestamp */
+    uint32_t *hpos;       /* INTERVAL, outer side: per record, its place in hold; NONE once
+                             the row has matched (its 'matched' flag) */
+    uint32_t caphpos;
 } jside;
 
 typedef struct jtable {
@@ -207,6 +223,8 @@ typedef struct join {
 
     /* TTL (processing time) */
     int64_t ttl, unit, now, t0, last_scan;
+
+    int64_t wm_out;                  /* INTERVAL: the last watermark passed on */
 
     uint64_t fp;                     /* checkpoints: join_fingerprint */
 } join;
@@ -365,7 +383,7 @@ static void side_clear(jside *s)
     s->bch = NULL;
     s->nbch = s->capbch = 0;
     s->blen = s->bcap = s->garbage = 0;
-    s->nheap = 0;
+    s->release.n = s->hold.n = 0;
 }
 
 static void side_free(jside *s)
@@ -373,14 +391,17 @@ static void side_free(jside *s)
     for (uint32_t i = 0; i < s->nrch; i++) wd_free(s->rch[i]);
     wd_free(s->rch);
     bytes_free(s->bch, s->nbch);
-    wd_free(s->heap);
+    wd_free(s->release.v);
+    wd_free(s->hold.v);
+    wd_free(s->hpos);
     side_init(s);
 }
 
 static size_t side_bytes(const jside *s)
 {
     return (size_t)s->nrch * REC_CHUNK * sizeof(jrec) + (size_t)s->caprch * sizeof(jrec *) +
-           s->bcap + (size_t)s->capbch * sizeof(jchunk) + (size_t)s->capheap * sizeof(uint32_t);
+           s->bcap + (size_t)s->capbch * sizeof(jchunk) +
+           ((size_t)s->release.cap + s->hold.cap + s->caphpos) * sizeof(uint32_t);
 }
 
 /* ---- tables ---------------------------------------------------------------------- */
@@ -509,7 +530,16 @@ static size_t table_bytes(const jtable *t)
            side_bytes(&t->side[0]) + side_bytes(&t->side[1]);
 }
 
-/* ---- interval release heap ---------------------------------------------------------- */
+/* ---- interval heaps ---------------------------------------------------------------- */
+
+/*
+ * Two min-heaps of record ids per side.  The release heap holds every
+ * stored row by the watermark bound past which it goes.  The hold heap
+ * (outer sides only) holds the stored rows that have not matched yet, by
+ * _timestamp: such a row may still be emitted with NULLs, so the
+ * watermark passed on stays below the oldest of them.  A row leaves the
+ * hold heap when it first matches, so hold rows keep their place in hpos.
+ */
 
 /* The watermark bound past which record id of side s is released. */
 static inline int64_t rel_bound(const join *j, const jside *sd, uint32_t s, uint32_t id)
@@ -518,64 +548,93 @@ static inline int64_t rel_bound(const join *j, const jside *sd, uint32_t s, uint
     return s == 0 ? sat_add(t, j->hi) : sat_sub(t, j->lo);
 }
 
-static void heap_push(const join *j, jside *sd, uint32_t s, uint32_t id)
+static inline int64_t heap_key(const join *j, const jside *sd, uint32_t s, const jheap *h,
+                               uint32_t id)
 {
-    grow(&sd->heap, &sd->capheap, sd->nheap + 1, sizeof(uint32_t));
-    uint32_t i = sd->nheap++;
-    int64_t k = rel_bound(j, sd, s, id);
-    while (i > 0) {
-        uint32_t p = (i - 1) / 2;
-        if (rel_bound(j, sd, s, sd->heap[p]) <= k) break;
-        sd->heap[i] = sd->heap[p];
-        i = p;
-    }
-    sd->heap[i] = id;
+    return h == &sd->hold ? R(sd, id)->ts : rel_bound(j, sd, s, id);
 }
 
-/* Put record id at position i of the heap and sift it down. */
-static void heap_sift_down(const join *j, jside *sd, uint32_t s, uint32_t i, uint32_t id)
+/* Put record id at position i of h. */
+static inline void heap_set(jside *sd, jheap *h, uint32_t i, uint32_t id)
 {
-    uint32_t n = sd->nheap;
-    int64_t k = rel_bound(j, sd, s, id);
+    h->v[i] = id;
+    if (h == &sd->hold) sd->hpos[id] = i;
+}
+
+/* Record id at position i of h, moved up to its place. */
+static void heap_sift_up(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t i, uint32_t id)
+{
+    int64_t k = heap_key(j, sd, s, h, id);
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (heap_key(j, sd, s, h, h->v[p]) <= k) break;
+        heap_set(sd, h, i, h->v[p]);
+        i = p;
+    }
+    heap_set(sd, h, i, id);
+}
+
+/* Record id at position i of h, moved down to its place. */
+static void heap_sift_down(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t i,
+                           uint32_t id)
+{
+    uint32_t n = h->n;
+    int64_t k = heap_key(j, sd, s, h, id);
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && rel_bound(j, sd, s, sd->heap[c + 1]) < rel_bound(j, sd, s, sd->heap[c]))
+        if (c + 1 < n && heap_key(j, sd, s, h, h->v[c + 1]) < heap_key(j, sd, s, h, h->v[c]))
             c++;
-        if (rel_bound(j, sd, s, sd->heap[c]) >= k) break;
-        sd->heap[i] = sd->heap[c];
+        if (heap_key(j, sd, s, h, h->v[c]) >= k) break;
+        heap_set(sd, h, i, h->v[c]);
         i = c;
     }
-    sd->heap[i] = id;
+    heap_set(sd, h, i, id);
 }
 
-static uint32_t heap_pop(const join *j, jside *sd, uint32_t s)
+/* Add id at the end of h, unordered (heap_push orders it, heap_build all). */
+static uint32_t heap_append(jside *sd, jheap *h, uint32_t id)
 {
-    uint32_t top = sd->heap[0];
-    uint32_t last = sd->heap[--sd->nheap];
-    if (sd->nheap) heap_sift_down(j, sd, s, 0, last);
-    return top;
+    grow(&h->v, &h->cap, h->n + 1, sizeof(uint32_t));
+    heap_set(sd, h, h->n, id);
+    return h->n++;
+}
+
+static void heap_push(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t id)
+{
+    heap_sift_up(j, sd, s, h, heap_append(sd, h, id), id);
+}
+
+/* Take the entry at position i out of h. */
+static uint32_t heap_remove(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t i)
+{
+    uint32_t id = h->v[i], last = h->v[--h->n];
+    if (h == &sd->hold) sd->hpos[id] = NONE;
+    if (i < h->n) {
+        heap_sift_down(j, sd, s, h, i, last);
+        if (h->v[i] == last) heap_sift_up(j, sd, s, h, i, last);
+    }
+    return id;
 }
 
 /* Order a heap whose entries were appended unordered (restore): O(n). */
-static void heap_build(const join *j, jside *sd, uint32_t s)
+static void heap_build(const join *j, jside *sd, uint32_t s, jheap *h)
 {
-    for (uint32_t i = sd->nheap / 2; i-- > 0;) heap_sift_down(j, sd, s, i, sd->heap[i]);
+    for (uint32_t i = h->n / 2; i-- > 0;) heap_sift_down(j, sd, s, h, i, h->v[i]);
 }
 
-/* Release the interval rows whose bound the watermark has passed. */
-static void interval_expire(join *j, int64_t wm)
+/* Stored row id of outer side s: unmatched rows wait in the hold heap. */
+static void hold_track(const join *j, jside *sd, uint32_t s, uint32_t id, bool matched)
 {
-    for (uint32_t s = 0; s < 2; s++) {
-        jside *sd = &j->t.side[s];
-        while (sd->nheap && wm > rel_bound(j, sd, s, sd->heap[0])) {
-            uint32_t id = heap_pop(j, sd, s);
-            if (R(sd, id)->slot < SLOT_DEAD) unlink_rec(&j->t, s, id);
-            rec_free(sd, id);
-        }
-        store_compact(sd, false);
-    }
-    table_compact(&j->t, j->key_types, j->nkeys);
+    grow(&sd->hpos, &sd->caphpos, id + 1, sizeof(uint32_t));
+    sd->hpos[id] = NONE;
+    if (!matched) heap_push(j, sd, s, &sd->hold, id);
+}
+
+/* Row id of outer side s has matched (or is gone): it holds nothing back. */
+static inline void hold_drop(const join *j, jside *sd, uint32_t s, uint32_t id)
+{
+    if (sd->hpos[id] != NONE) heap_remove(j, sd, s, &sd->hold, sd->hpos[id]);
 }
 
 /* ---- building output rows ---------------------------------------------------------- */
@@ -784,6 +843,7 @@ static int ui_state(wd_op *op, join *j, uint32_t S, const wd_batch *in, wd_error
                 continue;
             }
             unlink_rec(t, S, id);
+            if (tc && j->outer[S]) hold_drop(j, ss, S, id);
             grow(&j->deferred, &j->capdef, j->ndef + 1, sizeof(uint32_t));
             j->deferred[j->ndef++] = id;
             j->kind[i] = K_RET;
@@ -808,7 +868,10 @@ static int ui_state(wd_op *op, join *j, uint32_t S, const wd_batch *in, wd_error
         if (tc) r->a.t = j->rt[i];
         else r->a.u.stamp = st;
         link_rec(t, S, id, slot);
-        if (tc) heap_push(j, ss, S, id);
+        if (tc) {
+            heap_push(j, ss, S, &ss->release, id);
+            if (j->outer[S]) hold_track(j, ss, S, id, false);
+        }
         j->eff[i] = id;
     }
     return 0;
@@ -886,7 +949,9 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
                 jrec *orr = R(os, o);
                 int64_t tt = max64(j->rts[i], orr->ts);
                 if (k == K_INS) {
-                    if (j->outer[O]) {
+                    if (interval) {
+                        if (j->outer[O]) hold_drop(j, os, O, o);
+                    } else if (j->outer[O]) {
                         if (orr->a.u.nmatch == 0)
                             em_side(j, S, i, o, orr->ts, EF_RETRACT | null_flag(S));
                         if (orr->a.u.nmatch < UINT32_MAX) orr->a.u.nmatch++;
@@ -896,7 +961,7 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
                     cnt++;
                 } else {
                     em_side(j, S, i, o, tt, EF_RETRACT);
-                    if (j->outer[O] && orr->a.u.nmatch > 0) {
+                    if (!interval && j->outer[O] && orr->a.u.nmatch > 0) {
                         if (--orr->a.u.nmatch == 0) em_side(j, S, i, o, orr->ts, null_flag(S));
                         orr->a.u.stamp = stn;
                     }
@@ -905,13 +970,19 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
                 uint32_t e = j->eff[i];
                 switch (k) {
                 case K_INS:
-                    if (j->outer[S]) {
+                    if (!j->outer[S]) break;
+                    if (!interval) {
                         if (e != NONE) R(ss, e)->a.u.nmatch = cnt;
                         if (cnt == 0) em_side(j, S, i, 0, j->rts[i], null_flag(O));
+                    } else if (e != NONE) {
+                        if (cnt) hold_drop(j, ss, S, e);
+                    } else if (cnt == 0) {
+                        /* not kept (its interval has closed) and unmatched */
+                        em_side(j, S, i, 0, j->rts[i], null_flag(O));
                     }
                     break;
                 case K_RET:
-                    if (j->outer[S] && R(ss, e)->a.u.nmatch == 0)
+                    if (!interval && j->outer[S] && R(ss, e)->a.u.nmatch == 0)
                         em_side(j, S, i, 0, j->rts[i], EF_RETRACT | null_flag(O));
                     break;
                 case K_NULL_INS: em_side(j, S, i, 0, j->rts[i], null_flag(O)); break;
@@ -947,6 +1018,57 @@ static int ui_batch(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
     store_compact(&j->t.side[S], false);
     table_compact(&j->t, j->key_types, j->nkeys);
     return rc;
+}
+
+/*
+ * INTERVAL: release the rows whose bound the watermark wm has passed
+ * (every row when wm is INT64_MAX: the end of input).  A released row of
+ * an outer side that never matched is emitted with NULLs for the other
+ * side, with its own _timestamp.
+ */
+static int interval_release(wd_op *op, join *j, int64_t wm, wd_error *err)
+{
+    jtable *t = &j->t;
+    int rc = 0;
+    for (uint32_t s = 0; s < 2; s++) {
+        jside *sd = &t->side[s];
+        j->ndef = 0;
+        while (sd->release.n &&
+               (wm == INT64_MAX || wm > rel_bound(j, sd, s, sd->release.v[0]))) {
+            uint32_t id = heap_remove(j, sd, s, &sd->release, 0);
+            grow(&j->deferred, &j->capdef, j->ndef + 1, sizeof(uint32_t));
+            j->deferred[j->ndef++] = id;
+            if (!j->outer[s] || R(sd, id)->slot >= SLOT_DEAD || sd->hpos[id] == NONE) continue;
+            hold_drop(j, sd, s, id);
+            em_side(j, s, id, 0, R(sd, id)->ts, null_flag(1 - s));
+            if (rc == 0 && j->nem >= OUT_ROWS) rc = flush_em(op, j, NULL, -1, t, false, err);
+        }
+        if (rc == 0) rc = flush_em(op, j, NULL, -1, t, true, err);
+        for (uint32_t d = 0; d < j->ndef; d++) {
+            uint32_t id = j->deferred[d];
+            if (R(sd, id)->slot < SLOT_DEAD) unlink_rec(t, s, id);
+            rec_free(sd, id);
+        }
+        j->ndef = 0;
+        j->nem = 0;
+        store_compact(sd, false);
+    }
+    table_compact(&j->t, j->key_types, j->nkeys);
+    return rc;
+}
+
+/* INTERVAL: the watermark to pass on after wm: held below the _timestamp
+ * of every outer row that may still be emitted with NULLs. */
+static int64_t interval_out_watermark(const join *j, int64_t wm)
+{
+    for (uint32_t s = 0; s < 2; s++) {
+        const jside *sd = &j->t.side[s];
+        if (j->outer[s] && sd->hold.n) {
+            int64_t held = sat_sub(R(sd, sd->hold.v[0])->ts, 1);
+            if (held < wm) wm = held;
+        }
+    }
+    return wm;
 }
 
 /* TTL: drop rows not updated for ttl (no output). */
@@ -1228,8 +1350,6 @@ static int join_open(wd_op *op, wd_error *err)
             return wd_err(err, WD_EINTERNAL, "join: key %u has type %s on the left", k,
                           wd_type_name(in[0]->fields[k].type));
     if (sp->mode == WD_JM_INTERVAL) {
-        if (sp->type != WD_JT_INNER)
-            return wd_err(err, WD_EUNSUPPORTED, "join: interval joins are inner joins only");
         for (uint32_t s = 0; s < 2; s++) {
             int c = s ? sp->right_time_col : sp->left_time_col;
             if (c < 0 || (uint32_t)c >= in[s]->nfields ||
@@ -1278,6 +1398,7 @@ static int join_open(wd_op *op, wd_error *err)
     j->unit = j->ttl >= 16 ? j->ttl / 16 : 1;
     j->now = INT64_MIN;
     j->last_scan = INT64_MIN;
+    j->wm_out = INT64_MIN;
     j->fp = join_fingerprint(node, sp);
     if (!j->key_types || !j->nullenc || (sp->residual && !j->ev) || !j->items || !j->cand ||
         !j->cidx || !j->sel || !j->pass) {
@@ -1338,7 +1459,11 @@ static int join_watermark(wd_op *op, int64_t wm, wd_error *err)
         int rc = win_fire_upto(op, j, wm, err);
         if (rc < 0) return rc;
     } else if (j->mode == WD_JM_INTERVAL) {
-        interval_expire(j, wm);
+        int rc = interval_release(op, j, wm, err);
+        if (rc < 0) return rc;
+        wm = interval_out_watermark(j, wm);
+        if (wm <= j->wm_out) return 0;
+        j->wm_out = wm;
     }
     return wd_op_emit_watermark(op, wm, err);
 }
@@ -1347,6 +1472,7 @@ static int join_end(wd_op *op, wd_error *err)
 {
     join *j = op->state;
     if (j->mode == WD_JM_WINDOWED) return win_fire_upto(op, j, INT64_MAX, err);
+    if (j->mode == WD_JM_INTERVAL) return interval_release(op, j, INT64_MAX, err);
     return 0;
 }
 
@@ -1382,8 +1508,9 @@ static int join_tick(wd_op *op, int64_t now, wd_error *err)
  *
  *   u8 side | i64 bucket time (windowed) | key (the group table's encoding)
  *   | i64 _timestamp | u32 match count, u32 TTL stamp (updating) or i64
- *   interval time (interval) | u32 payload length | payload (the byte
- *   store's encoding)
+ *   interval time, u8 matched (interval; 1 once the row has matched, kept
+ *   on outer sides only, 0 on inner ones) | u32 payload length | payload
+ *   (the byte store's encoding)
  *
  * Rows are written side by side, key by key, each list from its head
  * (walking the key table and the record chunks; nothing is allocated but
@@ -1391,7 +1518,8 @@ static int join_tick(wd_op *op, int64_t now, wd_error *err)
  * each row at the head of its key's list and then reverses every list, so
  * the lists come back in their old order (a retraction then removes the
  * same stored row as it would have: rows of equal payload may differ in
- * time and match count).  Interval heaps are rebuilt in one pass.  TTL
+ * time and match count).  Interval release heaps are rebuilt in one
+ * pass; rows of an outer side not matched yet go back on its hold heap.  TTL
  * stamps are relative to their subtask's first tick: restore continues the
  * latest old clock (the tick clock is the wall clock, so time spent stopped
  * counts towards the TTL, as the updating aggregate does) and converts
@@ -1401,7 +1529,7 @@ static int join_tick(wd_op *op, int64_t now, wd_error *err)
  */
 #define JT_META "join_meta"
 #define JT_ROWS "join_rows"
-#define JSNAP_VERSION 1u
+#define JSNAP_VERSION 2u /* 2: interval rows carry their matched flag */
 #define KH_CHUNK 256u
 
 /* What the saved state depends on: the mode, the join type, the key and
@@ -1426,8 +1554,9 @@ static uint64_t join_fingerprint(const wd_node *node, const wd_join_spec *sp)
 /* Bytes of a row record without its key and payload. */
 static size_t rec_fixed(const join *j)
 {
-    return 1 + (j->mode == WD_JM_WINDOWED ? 8 : 0) + 8 +
-           (j->mode == WD_JM_WINDOWED ? 0 : 8) + 4;
+    /* side, _timestamp, the mode's 8 bytes (bucket time; match count and
+     * stamp; interval time) and the interval's matched flag, payload length */
+    return 1 + 8 + 8 + (j->mode == WD_JM_INTERVAL ? 1 : 0) + 4;
 }
 
 /* About the bytes table t's rows take as records (to size the buffer once). */
@@ -1474,7 +1603,8 @@ static void snap_side(const join *j, const jtable *t, uint32_t s, int64_t bts, w
                     p += 8;
                 } else if (j->mode == WD_JM_INTERVAL) {
                     memcpy(p, &r->a.t, 8);
-                    p += 8;
+                    p[8] = j->outer[s] && sd->hpos[id] == NONE;
+                    p += 9;
                 }
                 memcpy(p, &r->len, 4);
                 memcpy(p + 4, RB(sd, r), r->len);
@@ -1543,7 +1673,12 @@ static int restore_meta(join *j, wd_snap_in *r, wd_ttl_clock *clk, uint32_t nclk
         if (!wd_rd_done(&d) || !wd_ttl_clock_ok(&c) || !wd_ttl_time_ok(ls) ||
             rec.from_subtask >= nclk || clk[rec.from_subtask].have)
             return wd_snap_bad_record(r, err);
-        if (ver != JSNAP_VERSION || fp != j->fp)
+        if (ver != JSNAP_VERSION)
+            return wd_err(err, WD_ECORRUPT,
+                          "join: the checkpoint holds join state in format %u; this build "
+                          "reads format %u",
+                          ver, JSNAP_VERSION);
+        if (fp != j->fp)
             return wd_err(err, WD_ECORRUPT,
                           "join: the checkpoint holds the state of another join (its kind, keys "
                           "or columns changed)");
@@ -1622,11 +1757,13 @@ static int restore_row(wd_op *op, join *j, const wd_snap_rec *rec, const wd_ttl_
     uint32_t nmatch = j->mode == WD_JM_UPDATING ? wd_rd_u32(&d) : 0;
     uint32_t st = j->mode == WD_JM_UPDATING ? wd_rd_u32(&d) : 0;
     int64_t itime = j->mode == WD_JM_INTERVAL ? wd_rd_i64(&d) : 0;
+    uint8_t matched = j->mode == WD_JM_INTERVAL ? wd_rd_u8(&d) : 0;
     uint32_t len = wd_rd_u32(&d);
     const uint8_t *pay = wd_rd_take(&d, len);
     uint64_t h;
     wd_arena_reset(a);
-    if (!pay || !wd_rd_done(&d) || !payload_ok(op, j, s, pay, len) ||
+    if (!pay || !wd_rd_done(&d) || matched > (j->outer[s] ? 1 : 0) ||
+        !payload_ok(op, j, s, pay, len) ||
         rec->from_subtask >= nclk || !clk[rec->from_subtask].have ||
         wd_groups_decode_keys(t->g, &kp, &rec->khash, 1, cols, &h, a) < 0)
         return wd_snap_bad_record(r, err);
@@ -1646,8 +1783,8 @@ static int restore_row(wd_op *op, join *j, const wd_snap_rec *rec, const wd_ttl_
     jr->ts = ts;
     if (j->mode == WD_JM_INTERVAL) {
         jr->a.t = itime;
-        grow(&sd->heap, &sd->capheap, sd->nheap + 1, sizeof(uint32_t));
-        sd->heap[sd->nheap++] = id; /* ordered once every row is in */
+        heap_append(sd, &sd->release, id); /* ordered once every row is in */
+        if (j->outer[s]) hold_track(j, sd, s, id, matched);
     } else {
         jr->a.u.nmatch = nmatch;
         jr->a.u.stamp = restamp(j, &clk[rec->from_subtask], st);
@@ -1684,7 +1821,10 @@ static int join_restore(wd_op *op, wd_snap_in *r, wd_error *err)
     } else {
         lists_reverse(&j->t);
         if (j->mode == WD_JM_INTERVAL)
-            for (uint32_t s = 0; s < 2; s++) heap_build(j, &j->t.side[s], s);
+            for (uint32_t s = 0; s < 2; s++) {
+                jside *sd = &j->t.side[s];
+                heap_build(j, sd, s, &sd->release);
+            }
     }
     return rc;
 }

@@ -54,11 +54,16 @@ typedef enum wd_join_mode {
  * INTERVAL: left row l and right row r match when
  *   l.time + lo_ns <= r.time <= l.time + hi_ns  (times: left_time_col,
  *   right_time_col, which may be the _timestamp columns); emitted as soon
- *   as both rows are there (inner only in this mode, outer is rejected by
- *   the planner); a left row is dropped once the watermark passes
- *   l.time + hi_ns, a right row once it passes r.time - lo_ns.  With
- *   lo_residual the upper bound is l.upper + hi_ns (a second left column)
- *   and the lower one, l.time + lo_ns <= r.time, is part of the residual.
+ *   as both rows are there; a left row is released once the watermark
+ *   passes l.time + hi_ns, a right row once it passes r.time - lo_ns, and
+ *   every row at the end of input.  With lo_residual the upper bound is
+ *   l.upper + hi_ns (a second left column) and the lower one,
+ *   l.time + lo_ns <= r.time, is part of the residual.  Outer types are
+ *   append-only (inputs must not carry retractions): a row of an outer
+ *   side that has matched nothing when it is released is emitted once with
+ *   NULLs (at once for a NULL key or time, or a row arriving after its
+ *   bound that matches nothing), and the watermark passed on is held below
+ *   the _timestamp of every row that may still be emitted so.
  */
 typedef struct wd_join_spec {
     wd_join_mode mode;

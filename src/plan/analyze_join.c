@@ -296,8 +296,6 @@ wd_rel *wd_an_join(wd_plan_ctx *c, const wd_ast_from *f, wd_rel *left, wd_rel *r
         }
         spec->mode = WD_JM_WINDOWED;
     } else if (interval) {
-        if (spec->type != WD_JT_INNER)
-            return FAIL_AT(c, f->pos, WD_EUNSUPPORTED, "outer interval joins are not supported yet");
         if (lo > hi && !lo_residual)
             return FAIL_AT(c, f->on->pos, WD_EPLAN, "the interval of this join is empty");
         spec->mode = WD_JM_INTERVAL;

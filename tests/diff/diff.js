@@ -97,6 +97,26 @@ FROM join_l l ${join} join_r r ON l.k = r.k${residual}`,
     };
 }
 
+// An interval join of the two join inputs, written as JSON (append-only:
+// outer joins emit a row without a match once, with NULLs, when the
+// watermark passes the end of its interval).  `left(table)` is the left
+// input over a table (a subquery adds an upper bound column).
+function intervalJoin(letter, name, join, bounds, left = (t) => t) {
+    const as = (x, alias) => (x === alias ? x : `${x} ${alias}`);
+    const q = (l, r) => `SELECT l.k AS lk, l.a AS a, l.b AS b, l.ts AS lts, r.k AS rk, r.c AS c, r.d AS d, r.ts AS rts
+FROM ${as(left(l), 'l')} ${join} ${as(r, 'r')} ON l.k = r.k AND ${bounds}`;
+    return {
+        name, letter, inputs: ['join_l', 'join_r'],
+        sql: q('l', 'r'),
+        duck: q('join_l', 'join_r'),
+        cols: { lk: 'int', a: 'int', b: 'text', lts: 'ts', rk: 'int', c: 'int', d: 'text', rts: 'ts' },
+        key: ['lk', 'rk', 'b', 'd'],
+    };
+}
+const TWO_SECONDS = "r.ts BETWEEN l.ts AND l.ts + INTERVAL '2' SECOND";
+// an upper bound by a column: 3 s after the row, or the row's own time when a < 0
+const withExpiry = (t) => `(SELECT k, a, b, ts, CASE WHEN a < 0 THEN ts ELSE ts + INTERVAL '3' SECOND END AS e FROM ${t})`;
+
 // The window is a struct column: the inner query groups by it (Arroyo's
 // `tumble(…) AS window … GROUP BY window`), the outer one flattens it.
 function windowed(key, windowFn, aggCols, aggs) {
@@ -158,15 +178,7 @@ GROUP BY k`,
     updatingJoin('g', 'left_join', 'LEFT JOIN'),
     updatingJoin('h', 'right_join', 'RIGHT JOIN'),
     updatingJoin('i', 'full_join', 'FULL OUTER JOIN'),
-    {
-        name: 'interval_join', letter: 'j', inputs: ['join_l', 'join_r'],
-        sql: `SELECT l.k AS lk, l.a AS a, l.b AS b, l.ts AS lts, r.c AS c, r.d AS d, r.ts AS rts
-FROM l JOIN r ON l.k = r.k AND r.ts BETWEEN l.ts AND l.ts + INTERVAL '2' SECOND`,
-        duck: `SELECT l.k AS lk, l.a AS a, l.b AS b, l.ts AS lts, r.c AS c, r.d AS d, r.ts AS rts
-FROM join_l l JOIN join_r r ON l.k = r.k AND r.ts BETWEEN l.ts AND l.ts + INTERVAL '2' SECOND`,
-        cols: { lk: 'int', a: 'int', b: 'text', lts: 'ts', c: 'int', d: 'text', rts: 'ts' },
-        key: ['lk', 'b', 'd'],
-    },
+    intervalJoin('j', 'interval_join', 'JOIN', TWO_SECONDS),
     {
         name: 'windowed_join', letter: 'k', inputs: ['join_l', 'join_r'],
         sql: `SELECT x.k AS k, x.window.start AS ws, x.window.end AS we, x.n AS ln, x.s AS ls, y.n AS rn, y.s AS rs
@@ -181,6 +193,10 @@ ON x.k = y.k AND x.ws = y.ws`,
         key: ['k', 'ws'],
     },
     updatingJoin('l', 'full_join_residual', 'FULL OUTER JOIN', ' AND l.a < r.c'),
+    intervalJoin('m', 'left_interval_join', 'LEFT JOIN', TWO_SECONDS),
+    intervalJoin('n', 'right_interval_join', 'RIGHT JOIN', TWO_SECONDS),
+    intervalJoin('o', 'full_interval_join', 'FULL OUTER JOIN', TWO_SECONDS),
+    intervalJoin('p', 'full_interval_join_expiry', 'FULL OUTER JOIN', 'r.ts BETWEEN l.ts AND l.e', withExpiry),
 ];
 
 // The generated inputs: gen.js options from --rows, the table wadi reads
@@ -678,7 +694,8 @@ function fakeWadi(c, duckObjs, dir, inputLines, broken) {
             rows[0][intCol] = rows[0][intCol] === null ? 1n : rows[0][intCol] + 1n;   // wrong value
             if (floatCol && rows[1][floatCol] !== null) rows[1][floatCol] *= 1 + 1e-6; // beyond tolerance
             const tsCol = names.find((n) => kinds[n] === 'ts');
-            rows[2][tsCol] = normalise('ts', { micros: parseTsNs(rows[2][tsCol]) / 1000n + 1000n }); // + 1 ms
+            const t = rows.findIndex((r, i) => i >= 2 && r[tsCol] !== null); // outer joins: NULL times
+            rows[t][tsCol] = normalise('ts', { micros: parseTsNs(rows[t][tsCol]) / 1000n + 1000n }); // + 1 ms
             rows.push({ ...rows[3] });                                                // duplicate
             rows.splice(4, 1);                                                        // missing
         }

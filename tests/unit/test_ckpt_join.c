@@ -13,8 +13,10 @@
  * Joins: updating inner, left and full (inputs with retractions, NULL keys
  * and NULL payloads, payloads repeated with other times, so that which
  * stored row a retraction removes matters; one with a residual), interval
- * (rows released by the watermark), windowed inner and full (rows buffered
- * per window, retractions before the window fires).  Window functions: a
+ * inner, left, right (with a residual) and full (rows released by the
+ * watermark, outer ones emitted with NULLs then unless they matched before
+ * or after the cut, rows past their bound), windowed inner and full (rows
+ * buffered per window, retractions before the window fires).  Window functions: a
  * top-N by ROW_NUMBER, one by RANK with ties, and ROW_NUMBER + LAG without
  * a limit.  For each, at several cut points, the rows emitted before the
  * snapshot plus those of the restored instances equal the uninterrupted
@@ -737,6 +739,10 @@ static const shape SH_LEFT_RES = {"updating left, residual", S_JOIN, WD_JM_UPDAT
                                   true, 0, 0};
 static const shape SH_FULL = {"updating full", S_JOIN, WD_JM_UPDATING, WD_JT_FULL, false, 0, 0};
 static const shape SH_INTERVAL = {"interval", S_JOIN, WD_JM_INTERVAL, WD_JT_INNER, false, 0, 0};
+static const shape SH_IV_LEFT = {"interval left", S_JOIN, WD_JM_INTERVAL, WD_JT_LEFT, false, 0, 0};
+static const shape SH_IV_RIGHT_RES = {"interval right, residual", S_JOIN, WD_JM_INTERVAL,
+                                      WD_JT_RIGHT, true, 0, 0};
+static const shape SH_IV_FULL = {"interval full", S_JOIN, WD_JM_INTERVAL, WD_JT_FULL, false, 0, 0};
 static const shape SH_WIN_INNER = {"windowed inner", S_JOIN, WD_JM_WINDOWED, WD_JT_INNER, false,
                                    0, 0};
 static const shape SH_WIN_FULL = {"windowed full", S_JOIN, WD_JM_WINDOWED, WD_JT_FULL, false, 0,
@@ -764,6 +770,17 @@ static void test_updating_full(void **state)
 }
 
 static void test_interval(void **state) { check_shape(&SH_INTERVAL, 2000, 40, 20, 41); }
+
+/* Outer interval joins: which stored rows have matched survives, so rows
+ * released after the restore are emitted with NULLs exactly when they
+ * would have been. */
+static void test_interval_outer(void **state)
+{
+    check_shape(&SH_IV_LEFT, 2000, 40, 20, 42);
+    check_shape(&SH_IV_RIGHT_RES, 2000, 40, 20, 43);
+    check_shape(&SH_IV_FULL, 2000, 40, 20, 44);
+    check_shape(&SH_IV_FULL, 600, 8, 3, 45); /* few keys: long lists per key */
+}
 
 static void test_windowed(void **state)
 {
@@ -1177,16 +1194,17 @@ static void corrupt_one(const shape *sh, uint64_t seed)
 
 static void test_corrupt(void **state)
 {
-    const shape *shapes[] = {&SH_LEFT, &SH_FULL, &SH_INTERVAL, &SH_WIN_FULL, &SH_TOPN_RN,
-                             &SH_WF_PLAIN};
+    const shape *shapes[] = {&SH_LEFT,     &SH_FULL,    &SH_INTERVAL, &SH_IV_FULL,
+                             &SH_WIN_FULL, &SH_TOPN_RN, &SH_WF_PLAIN};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) corrupt_one(shapes[i], 70 + i);
 }
 
 /* State written by another kind of join (or window function) is refused. */
 static void test_other_layout(void **state)
 {
-    const shape *pairs[][2] = {{&SH_LEFT, &SH_INNER},       {&SH_INNER, &SH_INTERVAL},
-                               {&SH_WIN_FULL, &SH_FULL},    {&SH_INTERVAL, &SH_WIN_INNER},
+    const shape *pairs[][2] = {{&SH_LEFT, &SH_INNER},        {&SH_INNER, &SH_INTERVAL},
+                               {&SH_WIN_FULL, &SH_FULL},     {&SH_INTERVAL, &SH_WIN_INNER},
+                               {&SH_INTERVAL, &SH_IV_LEFT},  {&SH_IV_FULL, &SH_IV_LEFT},
                                {&SH_TOPN_RN, &SH_TOPN_RANK}, {&SH_TOPN_RANK, &SH_WF_PLAIN}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         script sc = gen(pairs[i][0], 300, 20, 8, 90 + i);
@@ -1457,6 +1475,7 @@ int main(void)
         cmocka_unit_test(test_updating_left),
         cmocka_unit_test(test_updating_full),
         cmocka_unit_test(test_interval),
+        cmocka_unit_test(test_interval_outer),
         cmocka_unit_test(test_windowed),
         cmocka_unit_test(test_topn),
         cmocka_unit_test(test_ttl_continues),
