@@ -52,6 +52,8 @@ extern char **environ;
 #define HELLO_TIMEOUT_NS (30 * WD_NS_PER_SEC)
 #define START_TIMEOUT_NS (60 * WD_NS_PER_SEC)
 #define NODES_TIMEOUT_NS (60 * WD_NS_PER_SEC)
+#define NODES_REGROUP_NS (5 * WD_NS_PER_SEC)
+#define NODE_ALIVE_NS (6 * WD_NS_PER_SEC)  /* nodes re-register every 2 s */
 #define LAST_TIMEOUT_NS (120 * WD_NS_PER_SEC)
 #define SEND_TIMEOUT_NS (5 * WD_NS_PER_SEC)
 #define RPC_TIMEOUT_NS (5 * WD_NS_PER_SEC)
@@ -518,20 +520,36 @@ static bool p_hello(const wslot *s, uint64_t a) { return s->fd >= 0; }
 static bool p_started(const wslot *s, uint64_t a) { return s->started; }
 static bool p_committed(const wslot *s, uint64_t e) { return s->committed >= e; }
 
-/* Node scheduler: wait for enough nodes, give worker i node i mod n. */
+/* Nodes heard from within NODE_ALIVE_NS (c->mu held); their indexes in live. */
+static uint32_t live_nodes(wd_controller *c, uint32_t *live)
+{
+    uint32_t n = 0;
+    int64_t now = wd_mono_ns();
+    for (uint32_t i = 0; i < c->nnodes; i++)
+        if (now - c->nodes[i].last_seen < NODE_ALIVE_NS) live[n++] = i;
+    return n;
+}
+
+/*
+ * Node scheduler: worker i goes to live node i mod n.  The first attempt
+ * waits for --nodes nodes; a recovery waits a little for them, then uses
+ * the nodes that are left (a lost node's workers move to the others).
+ */
 static int place_on_nodes(wd_controller *c, wd_error *err)
 {
-    uint32_t want = c->o.nodes ? c->o.nodes : 1;
-    int64_t deadline = wd_mono_ns() + NODES_TIMEOUT_NS;
+    uint32_t want = c->o.nodes ? c->o.nodes : 1, live[MAX_NODES], n;
+    int64_t deadline = wd_mono_ns() + (c->restarts ? NODES_REGROUP_NS : NODES_TIMEOUT_NS);
     pthread_mutex_lock(&c->mu);
-    while (c->nnodes < want && wd_mono_ns() < deadline && !atomic_load(&c->stop_req))
+    while ((n = live_nodes(c, live)) < want && wd_mono_ns() < deadline &&
+           !atomic_load(&c->stop_req))
         wait_cv(c, 100 * WD_NS_PER_MS);
-    uint32_t n = c->nnodes;
     pthread_mutex_unlock(&c->mu);
-    if (n < want)
+    if (n < want && (n == 0 || !c->restarts))
         return wd_err(err, WD_ENET, "%u of %u nodes registered within %d s", n, want,
                       (int)(NODES_TIMEOUT_NS / WD_NS_PER_SEC));
-    for (uint32_t i = 0; i < c->nw; i++) c->w[i].node = (int)(i % n);
+    if (n < want)
+        wd_log(WD_LOG_WARN, "%u of %u nodes are left: placing the workers on them", n, want);
+    for (uint32_t i = 0; i < c->nw; i++) c->w[i].node = (int)live[i % n];
     return 0;
 }
 
@@ -656,7 +674,8 @@ static outcome run_once(wd_controller *c, char *why, size_t cap)
         restore = l ? wd_ckpt_loaded_epoch(l) : 0;
         wd_ckpt_loaded_free(l);
         if (restore)
-            wd_log(WD_LOG_INFO, "run %" PRIu64 ": restoring checkpoint %" PRIu64, c->run, restore);
+            wd_log(WD_LOG_INFO, "attempt %" PRIu64 ": restoring checkpoint %" PRIu64,
+                   c->run & 0xffffffffu, restore);
     }
     if (c->o.scheduler == WD_SCHED_NODE && place_on_nodes(c, &err) < 0) {
         snprintf(why, cap, "%s", err.msg);
@@ -797,6 +816,11 @@ int wd_ctl_new(const wd_ctl_opts *o, wd_controller **out, wd_error *err)
     pthread_cond_init(&c->cv, &ca);
     pthread_condattr_destroy(&ca);
     *out = c;
+    /* runs are numbered from a random base: reports about a run of an
+     * earlier controller (a node's worker that exited after a restart)
+     * never match one of ours */
+    uint64_t seed = (uint64_t)wd_now_ns() ^ ((uint64_t)getpid() << 20);
+    c->run = (seed * 0x9E3779B97F4A7C15ull) & 0xffffffff00000000ull;
     c->sql = wd_strdup(o->sql);
     c->query = o->query ? wd_strdup(o->query) : NULL;
     c->state_url = o->state_url ? wd_strdup(o->state_url) : NULL;
@@ -875,7 +899,7 @@ void wd_ctl_get_stats(wd_controller *c, wd_ctl_stats *out)
         out->late_rows += c->w[i].late_rows;
     }
     out->restarts = c->restarts;
-    out->run = c->run;
+    out->run = c->run & 0xffffffffu;
     out->last_epoch = c->last_epoch;
     pthread_mutex_unlock(&c->mu);
 }
