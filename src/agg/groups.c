@@ -43,6 +43,19 @@
 
 enum { MODE_NONE, MODE_INT, MODE_GENERIC };
 
+/*
+ * The home slot of a key in a table of 2^bits slots, from the high 32 bits
+ * of its hash.  Those bits also choose the key's subtask (range
+ * partitioning, runtime.h), so within one subtask of p they span only 1/p
+ * of their range: taking their top bits directly would crowd every key
+ * into 1/p of the table.  A Fibonacci multiply first spreads any range
+ * over all slots.
+ */
+static inline size_t home(uint32_t hi, uint32_t bits)
+{
+    return (size_t)((uint32_t)(hi * 0x9E3779B1u) >> (32 - bits));
+}
+
 typedef struct int_slot {
     int64_t v;
     uint32_t gid1; /* group + 1; 0 = empty */
@@ -192,7 +205,7 @@ static void grow_slots(wd_groups *g)
         size_t on = g->bits ? (size_t)1 << g->bits : 0;
         for (size_t i = 0; i < on; i++) {
             if (!os[i].gid1) continue;
-            size_t p = (size_t)(os[i].hi >> (32 - nb));
+            size_t p = home(os[i].hi, nb);
             while (ns[p].gid1) p = (p + 1) & mask;
             ns[p] = os[i];
         }
@@ -205,7 +218,7 @@ static void grow_slots(wd_groups *g)
         size_t on = g->bits ? (size_t)1 << g->bits : 0;
         for (size_t i = 0; i < on; i++) {
             if (!os[i].gid1) continue;
-            size_t p = (size_t)(g->ghi[os[i].gid1 - 1] >> (32 - nb));
+            size_t p = home(g->ghi[os[i].gid1 - 1], nb);
             while (ns[p].gid1) p = (p + 1) & mask;
             ns[p] = os[i];
         }
@@ -248,7 +261,7 @@ static void lookup_int(wd_groups *g, const wd_col *key, uint32_t n, const uint64
     if (needs_growth(g)) grow_slots(g);
     for (uint32_t i = 0; i < n; i++) {
         if (i + PREFETCH_AHEAD < n) {
-            size_t pp = (size_t)(h[i + PREFETCH_AHEAD] >> (64 - g->bits));
+            size_t pp = home((uint32_t)(h[i + PREFETCH_AHEAD] >> 32), g->bits);
             __builtin_prefetch((const int_slot *)g->slots + pp);
         }
         uint32_t r = i & cm;
@@ -266,14 +279,14 @@ static void lookup_int(wd_groups *g, const wd_col *key, uint32_t n, const uint64
         uint64_t hh = h[i];
         int_slot *s = g->slots;
         size_t mask = ((size_t)1 << g->bits) - 1;
-        size_t p = (size_t)(hh >> (64 - g->bits));
+        size_t p = home((uint32_t)(hh >> 32), g->bits);
         for (;;) {
             if (s[p].gid1 == 0) {
                 if (needs_growth(g)) {
                     grow_slots(g);
                     s = g->slots;
                     mask = ((size_t)1 << g->bits) - 1;
-                    p = (size_t)(hh >> (64 - g->bits));
+                    p = home((uint32_t)(hh >> 32), g->bits);
                     continue;
                 }
                 reserve_group(g);
@@ -320,7 +333,7 @@ static void lookup_generic(wd_groups *g, const wd_col *keys, uint32_t n, const u
     if (needs_growth(g)) grow_slots(g);
     for (uint32_t i = 0; i < n; i++) {
         if (i + PREFETCH_AHEAD < n) {
-            size_t pp = (size_t)(h[i + PREFETCH_AHEAD] >> (64 - g->bits));
+            size_t pp = home((uint32_t)(h[i + PREFETCH_AHEAD] >> 32), g->bits);
             __builtin_prefetch((const gen_slot *)g->slots + pp);
         }
         const uint8_t *e = g->enc.p + g->eoff[i];
@@ -329,14 +342,14 @@ static void lookup_generic(wd_groups *g, const wd_col *keys, uint32_t n, const u
         uint32_t tag = (uint32_t)hh;
         gen_slot *s = g->slots;
         size_t mask = ((size_t)1 << g->bits) - 1;
-        size_t p = (size_t)(hh >> (64 - g->bits));
+        size_t p = home((uint32_t)(hh >> 32), g->bits);
         for (;;) {
             if (s[p].gid1 == 0) {
                 if (needs_growth(g)) {
                     grow_slots(g);
                     s = g->slots;
                     mask = ((size_t)1 << g->bits) - 1;
-                    p = (size_t)(hh >> (64 - g->bits));
+                    p = home((uint32_t)(hh >> 32), g->bits);
                     continue;
                 }
                 reserve_group(g);
