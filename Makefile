@@ -14,10 +14,10 @@ else
   LDSAN    :=
 endif
 
-PKGS     := libpcre2-8 libssl libcrypto jansson libxxhash libzstd libcurl
+PKGS     := libpcre2-8 libssl libcrypto jansson libxxhash libzstd libcurl libmicrohttpd
 CPPFLAGS += -Isrc -Iinclude -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -pthread $(OPTFLAGS) -MMD -MP
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lssl -lcrypto -ljansson -lxxhash -lzstd -lcurl) -lm -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lssl -lcrypto -ljansson -lxxhash -lzstd -lcurl -lmicrohttpd) -lm -lpthread
 LDFLAGS  += -pthread $(LDSAN)
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
