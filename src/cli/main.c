@@ -1,7 +1,7 @@
 /*
  * main.c — the `wadi` command: a thin client of the library.
  *
- *   wadi run [-p N] [--explain] FILE.sql | -
+ *   wadi run [-p N] [--explain] [--metrics-port [ADDR:]PORT] FILE.sql | -
  *   wadi version
  */
 #include <errno.h>
@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "cli/monitor.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -51,6 +52,12 @@ static void usage(FILE *f)
             "                        time between checkpoints (default 10s)\n"
             "  --checkpoint-keep N   complete checkpoints to keep (default 3)\n"
             "  --force               discard state written by a different query\n"
+            "  --metrics-port [ADDR:]PORT\n"
+            "                        serve /metrics (Prometheus) and /status (JSON) over\n"
+            "                        HTTP on ADDR (default 127.0.0.1), port PORT\n"
+            "  --progress, --no-progress\n"
+            "                        a summary line on stderr every 5 s (default: when\n"
+            "                        stderr is a terminal)\n"
             "  -v, --verbose         log every checkpoint\n");
 }
 
@@ -100,6 +107,29 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+/*
+ * --metrics-port: "PORT", "ADDR:PORT" or "[IPv6]:PORT" into o.  addr is
+ * room for the address.  Returns 0, or -1 when it is none of those.
+ */
+static int parse_listen(const char *arg, char *addr, size_t addr_n, monitor_opts *o)
+{
+    const char *colon = strrchr(arg, ':');
+    const char *port = colon ? colon + 1 : arg;
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (!*port || *end || p < 0 || p > 65535) return -1;
+    o->port = (uint16_t)p;
+    o->http = true;
+    if (!colon) return 0;
+    size_t n = (size_t)(colon - arg);
+    if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']') arg++, n -= 2;
+    if (n == 0 || n >= addr_n) return -1;
+    memcpy(addr, arg, n);
+    addr[n] = 0;
+    o->bind_addr = addr;
+    return 0;
+}
+
 /* The query's fingerprint: SHA-256 of its text, in hex. */
 static void fingerprint(const wd_buf *sql, char out[65])
 {
@@ -120,6 +150,9 @@ static int cmd_run(int argc, char **argv)
         {"checkpoint-keep", required_argument, NULL, 'k'},
         {"force", no_argument, NULL, 'f'},
         {"verbose", no_argument, NULL, 'v'},
+        {"metrics-port", required_argument, NULL, 'm'},
+        {"progress", no_argument, NULL, 'P'},
+        {"no-progress", no_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -127,6 +160,8 @@ static int cmd_run(int argc, char **argv)
     wd_job_opts jopts = {0};
     bool explain = false;
     const char *state_url = NULL;
+    monitor_opts mopts = {.progress = isatty(STDERR_FILENO)};
+    char metrics_addr[256];
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "p:s:vh", longopts, NULL)) != -1) {
@@ -178,6 +213,17 @@ static int cmd_run(int argc, char **argv)
         case 'f': jopts.force = true; break;
         case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
         case 'e': explain = true; break;
+        case 'm':
+            if (parse_listen(optarg, metrics_addr, sizeof metrics_addr, &mopts) < 0) {
+                fprintf(stderr,
+                        "wadi run: --metrics-port takes a port (0 to 65535) or ADDR:PORT, "
+                        "not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'P': mopts.progress = true; break;
+        case 'Q': mopts.progress = false; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -237,9 +283,18 @@ static int cmd_run(int argc, char **argv)
         jopts.query = query_fp;
     }
 
+    monitor *mon = NULL;
+    if (monitor_start(&mopts, &mon, &err) < 0) {
+        fprintf(stderr, "wadi: error: %s\n", err.msg);
+        wd_store_close(store);
+        wd_graph_free(g);
+        wd_buf_free(&sql);
+        return 1;
+    }
     wd_job *job = NULL;
     rc = wd_job_start(g, &jopts, &job, &err);
     if (rc == 0) {
+        monitor_attach(mon, job);
         sc.job = job;
         pthread_t st;
         pthread_create(&st, NULL, signal_thread, &sc);
@@ -254,8 +309,11 @@ static int cmd_run(int argc, char **argv)
         if (stats.late_rows_dropped)
             fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
                     (unsigned long long)stats.late_rows_dropped, stats.late_rows_dropped == 1 ? "" : "s");
+        monitor_stop(mon);
+        mon = NULL;
         wd_job_free(job);
     }
+    monitor_stop(mon);
     wd_store_close(store);
     int code = 0;
     if (sc.stopped && sc.stop_rc < 0) {
