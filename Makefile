@@ -14,10 +14,10 @@ else
   LDSAN    :=
 endif
 
-PKGS     := libpcre2-8 libssl libcrypto jansson libxxhash libzstd libcurl libprotobuf-c
+PKGS     := libpcre2-8 libssl libcrypto jansson libxxhash libzstd libcurl libprotobuf-c libmicrohttpd
 CPPFLAGS += -Isrc -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -pthread $(OPTFLAGS) -MMD -MP
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lssl -lcrypto -ljansson -lxxhash -lzstd -lcurl -lprotobuf-c) -lm -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lssl -lcrypto -ljansson -lxxhash -lzstd -lcurl -lprotobuf-c -lmicrohttpd) -lm -lpthread
 LDFLAGS  += -pthread $(LDSAN)
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))

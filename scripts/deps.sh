@@ -9,7 +9,7 @@ set -e
 cd "$(dirname "$0")/.."
 
 apt_deps() {
-    PKGS="build-essential pkg-config clang libclang-rt-14-dev libpcre2-dev libssl-dev libjansson-dev libxxhash-dev libzstd-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev bc time"
+    PKGS="build-essential pkg-config clang libclang-rt-14-dev libpcre2-dev libssl-dev libjansson-dev libxxhash-dev libzstd-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libcmocka-dev curl bc time"
     missing=""
     for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -12,7 +12,7 @@
  * wd_col_reserve, wd_col_null_count, wd_col_gather, wd_col_expand_const,
  * wd_str_copy, wd_batch_new, wd_batch_new_empty, wd_batch_retain,
  * wd_batch_release, wd_batch_borrow, wd_batch_seal, wd_batch_gather,
- * wd_schema_make, wd_field_is_hidden, wd_batch_dump.
+ * wd_batch_bytes, wd_schema_make, wd_field_is_hidden, wd_batch_dump.
  */
 #include "batch/batch.h"
 
@@ -404,6 +404,67 @@ wd_batch *wd_batch_gather(wd_batch *b, const uint32_t *idx, uint32_t n)
     nb->nrows = n;
     wd_batch_borrow(nb, b);
     return nb;
+}
+
+/* Rows of a string column whose lengths are read; beyond, a sample. */
+#define BYTES_SAMPLE 16u
+
+/*
+ * The bytes of n string values (nulls count 0): exact up to BYTES_SAMPLE
+ * values, else estimated from BYTES_SAMPLE rows spread evenly over the
+ * column, so that the cost per batch does not grow with its rows.
+ */
+static uint64_t str_bytes(const wd_str *s, uint32_t n, const uint8_t *valid)
+{
+    uint32_t step = n <= BYTES_SAMPLE ? 1 : n / BYTES_SAMPLE;
+    uint64_t sum = 0;
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < n && seen < BYTES_SAMPLE; i += step, seen++)
+        if (!valid || valid[i]) sum += s[i].len;
+    return n <= BYTES_SAMPLE ? sum : sum * n / seen;
+}
+
+/*
+ * Bytes of rows 0..n of c.  pvalid is the validity of an enclosing
+ * STRUCT's rows (NULL: all valid): the children of a null struct row hold
+ * no defined values, so their strings are not counted.
+ */
+static uint64_t col_bytes(const wd_col *c, uint32_t n, const uint8_t *pvalid)
+{
+    const wd_type *t = c->type;
+    if (!t || n == 0) return 0;
+    if (c->flags & WD_COL_CONST) n = 1;
+    const uint8_t *valid = c->valid ? c->valid : pvalid;
+    uint64_t bytes = c->valid ? n : 0;
+    switch (t->id) {
+    case WD_T_STRUCT:
+        for (uint32_t f = 0; c->child && f < t->nfields; f++)
+            bytes += col_bytes(&c->child[f], n, valid);
+        break;
+    case WD_T_LIST:
+        if (!c->data) break;
+        bytes += ((uint64_t)n + 1) * sizeof(uint32_t);
+        if (c->child) bytes += col_bytes(c->child, ((const uint32_t *)c->data)[n], NULL);
+        break;
+    default:
+        if (!wd_type_is_stringy(t->id)) {
+            bytes += (uint64_t)wd_type_width(t->id) * n;
+        } else if (c->data) {
+            bytes += str_bytes(c->data, n, valid);
+        }
+        break;
+    }
+    return bytes;
+}
+
+/* The bytes of b's data (see batch.h). */
+uint64_t wd_batch_bytes(const wd_batch *b)
+{
+    if (!b) return 0;
+    uint64_t bytes = b->retract ? b->nrows : 0;
+    for (uint32_t i = 0; i < b->schema->nfields; i++)
+        bytes += col_bytes(&b->cols[i], b->nrows, NULL);
+    return bytes;
 }
 
 bool wd_field_is_hidden(const char *name) { return name && strcmp(name, "_timestamp") == 0; }

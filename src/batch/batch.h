@@ -140,6 +140,16 @@ void wd_batch_seal(wd_batch *b);
 /* Rows idx[0..n) of b as a new batch that borrows b (retract flags too). */
 wd_batch *wd_batch_gather(wd_batch *b, const uint32_t *idx, uint32_t n);
 
+/*
+ * The bytes of b's data (metrics): the value buffers of its rows (a
+ * constant column counts one value), validity and retract bytes, list
+ * offsets; TEXT / BYTES / JSON count their values' lengths, not their
+ * views.  The cost does not grow with the rows: a string column of more
+ * than 16 rows is measured on 16 of them spread over the column (the
+ * result is then an estimate, the same for the same batch).
+ */
+uint64_t wd_batch_bytes(const wd_batch *b); /* NULL: 0 */
+
 /* Index of the hidden _timestamp field in a schema. */
 static inline uint32_t wd_schema_ts_index(const wd_type *schema) { return schema->nfields - 1; }
 

@@ -1,7 +1,7 @@
 /*
  * main.c — the `wadi` command: a thin client of the library.
  *
- *   wadi run [-p N] [--workers K] [--explain] FILE.sql | -
+ *   wadi run [-p N] [--workers K] [--explain] [--metrics-port [ADDR:]PORT] FILE.sql | -
  *   wadi controller [-p N] [--workers K] [--nodes N] FILE.sql
  *   wadi node --controller HOST:PORT
  *   wadi worker …            (started by a scheduler)
@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "cli/monitor.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -67,6 +68,12 @@ static void usage(FILE *f)
             "                        :9190; process scheduler: an ephemeral loopback port)\n"
             "  --nodes N             node scheduler: nodes to wait for (default 1)\n"
             "  --max-restarts N      recoveries after a lost worker (default 10)\n"
+            "  --metrics-port [ADDR:]PORT\n"
+            "                        serve /metrics (Prometheus) and /status (JSON) over\n"
+            "                        HTTP on ADDR (default 127.0.0.1), port PORT\n"
+            "  --progress, --no-progress\n"
+            "                        a summary line on stderr every 5 s (default: when\n"
+            "                        stderr is a terminal)\n"
             "  -v, --verbose         log every checkpoint\n"
             "\n"
             "node options:\n"
@@ -74,7 +81,11 @@ static void usage(FILE *f)
             "  --listen HOST:PORT      the node's RPC address (default :9290)\n"
             "  --advertise HOST        the address the controller reaches this node at\n"
             "  --id NAME               the node's name (default its address)\n"
-            "  --slots N               workers at once (default 16)\n");
+            "  --slots N               workers at once (default 16)\n"
+            "  --admin-port PORT       /status and /metrics over HTTP (default 9291; 0: off)\n"
+            "\n"
+            "wadi controller serves /metrics and /status on 0.0.0.0:9191 unless\n"
+            "--metrics-port says otherwise.\n");
 }
 
 static int read_all(const char *path, wd_buf *out)
@@ -123,6 +134,29 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+/*
+ * --metrics-port: "PORT", "ADDR:PORT" or "[IPv6]:PORT" into o.  addr is
+ * room for the address.  Returns 0, or -1 when it is none of those.
+ */
+static int parse_listen(const char *arg, char *addr, size_t addr_n, monitor_opts *o)
+{
+    const char *colon = strrchr(arg, ':');
+    const char *port = colon ? colon + 1 : arg;
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (!*port || *end || p < 0 || p > 65535) return -1;
+    o->port = (uint16_t)p;
+    o->http = true;
+    if (!colon) return 0;
+    size_t n = (size_t)(colon - arg);
+    if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']') arg++, n -= 2;
+    if (n == 0 || n >= addr_n) return -1;
+    memcpy(addr, arg, n);
+    addr[n] = 0;
+    o->bind_addr = addr;
+    return 0;
+}
+
 /* The query's fingerprint: SHA-256 of its text, in hex. */
 static void fingerprint(const wd_buf *sql, char out[65])
 {
@@ -161,8 +195,14 @@ static void *ctl_signal_thread(void *arg)
     return NULL;
 }
 
+static uint32_t read_ctl(void *src, wd_task_metrics *tm, uint32_t cap, wd_job_info *info)
+{
+    return wd_ctl_metrics(src, tm, cap, info);
+}
+
 /* Run the job through a controller and its workers. */
-static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_buf *sql)
+static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_buf *sql,
+                           const monitor_opts *mopts)
 {
     ctlsig cs = {0};
     sigemptyset(&cs.set);
@@ -173,8 +213,12 @@ static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_bu
     signal(SIGPIPE, SIG_IGN);
     wd_error err = {0};
     wd_controller *c = NULL;
-    int rc = wd_ctl_new(co, &c, &err);
+    monitor *mon = NULL;
+    int rc = monitor_start(mopts, &mon, &err);
+    if (rc == 0) rc = wd_ctl_new(co, &c, &err);
     if (rc == 0) {
+        wd_job_info info;
+        monitor_attach_reader(mon, read_ctl, c, wd_ctl_metrics(c, NULL, 0, &info));
         cs.c = c;
         pthread_t st;
         pthread_create(&st, NULL, ctl_signal_thread, &cs);
@@ -190,6 +234,7 @@ static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_bu
             fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
                     (unsigned long long)stats.late_rows, stats.late_rows == 1 ? "" : "s");
     }
+    monitor_stop(mon);
     wd_ctl_free(c);
     fflush(stdout);
     if (rc == 0 || (rc == WD_ESTOPPED && cs.stopped)) return 0;
@@ -216,6 +261,9 @@ static int cmd_run(int argc, char **argv, bool controller)
         {"listen", required_argument, NULL, 'L'},
         {"nodes", required_argument, NULL, 'N'},
         {"max-restarts", required_argument, NULL, 'R'},
+        {"metrics-port", required_argument, NULL, 'm'},
+        {"progress", no_argument, NULL, 'P'},
+        {"no-progress", no_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -225,6 +273,8 @@ static int cmd_run(int argc, char **argv, bool controller)
     wd_job_opts jopts = {0};
     bool explain = false;
     const char *state_url = NULL;
+    monitor_opts mopts = {.progress = isatty(STDERR_FILENO)};
+    char metrics_addr[256];
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "p:s:w:vh", longopts, NULL)) != -1) {
@@ -297,6 +347,17 @@ static int cmd_run(int argc, char **argv, bool controller)
             break;
         case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
         case 'e': explain = true; break;
+        case 'm':
+            if (parse_listen(optarg, metrics_addr, sizeof metrics_addr, &mopts) < 0) {
+                fprintf(stderr,
+                        "wadi run: --metrics-port takes a port (0 to 65535) or ADDR:PORT, "
+                        "not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'P': mopts.progress = true; break;
+        case 'Q': mopts.progress = false; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -343,7 +404,12 @@ static int cmd_run(int argc, char **argv, bool controller)
         co.checkpoint_interval_ns = jopts.checkpoint_interval_ns;
         co.checkpoint_keep = jopts.checkpoint_keep;
         wd_graph_free(g);
-        int code = run_distributed(&co, fname, &sql);
+        if (controller && !mopts.http) { /* the controller's admin port */
+            mopts.http = true;
+            mopts.bind_addr = "0.0.0.0";
+            mopts.port = 9191;
+        }
+        int code = run_distributed(&co, fname, &sql, &mopts);
         wd_buf_free(&sql);
         return code;
     }
@@ -372,9 +438,18 @@ static int cmd_run(int argc, char **argv, bool controller)
         jopts.query = query_fp;
     }
 
+    monitor *mon = NULL;
+    if (monitor_start(&mopts, &mon, &err) < 0) {
+        fprintf(stderr, "wadi: error: %s\n", err.msg);
+        wd_store_close(store);
+        wd_graph_free(g);
+        wd_buf_free(&sql);
+        return 1;
+    }
     wd_job *job = NULL;
     rc = wd_job_start(g, &jopts, &job, &err);
     if (rc == 0) {
+        monitor_attach(mon, job);
         sc.job = job;
         pthread_t st;
         pthread_create(&st, NULL, signal_thread, &sc);
@@ -389,8 +464,11 @@ static int cmd_run(int argc, char **argv, bool controller)
         if (stats.late_rows_dropped)
             fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
                     (unsigned long long)stats.late_rows_dropped, stats.late_rows_dropped == 1 ? "" : "s");
+        monitor_stop(mon);
+        mon = NULL;
         wd_job_free(job);
     }
+    monitor_stop(mon);
     wd_store_close(store);
     int code = 0;
     if (sc.stopped && sc.stop_rc < 0) {
@@ -538,11 +616,12 @@ static int cmd_node(int argc, char **argv)
         {"advertise", required_argument, NULL, 'a'},
         {"id", required_argument, NULL, 'i'},
         {"slots", required_argument, NULL, 's'},
+        {"admin-port", required_argument, NULL, 'A'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    wd_node_opts o = {.controller = "127.0.0.1:9190", .listen = ":9290"};
+    wd_node_opts o = {.controller = "127.0.0.1:9190", .listen = ":9290", .admin_port = 9291};
     long v;
     int ch;
     optind = 1;
@@ -555,6 +634,10 @@ static int cmd_node(int argc, char **argv)
         case 's':
             if ((v = parse_count("node", "--slots", optarg, 1, 256)) < 0) return 2;
             o.slots = (uint32_t)v;
+            break;
+        case 'A':
+            if ((v = parse_count("node", "--admin-port", optarg, 0, 65535)) < 0) return 2;
+            o.admin_port = (uint16_t)v;
             break;
         case 'v': wd_log_set_level(WD_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;

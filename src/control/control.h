@@ -24,10 +24,11 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "runtime/runtime.h"
 
 typedef enum wd_sched_kind { WD_SCHED_PROCESS, WD_SCHED_NODE } wd_sched_kind;
 
-typedef enum wd_job_state {
+typedef enum wd_ctl_job_state {
     WD_JS_CREATED,
     WD_JS_SCHEDULING,
     WD_JS_RUNNING,
@@ -36,9 +37,9 @@ typedef enum wd_job_state {
     WD_JS_STOPPED,
     WD_JS_FINISHED,
     WD_JS_FAILED,
-} wd_job_state;
+} wd_ctl_job_state;
 
-const char *wd_job_state_name(wd_job_state s);
+const char *wd_ctl_state_name(wd_ctl_job_state s);
 
 typedef struct wd_ctl_opts {
     const char *sql;              /* the job's SQL text */
@@ -68,7 +69,7 @@ int wd_ctl_run(wd_controller *c, wd_error *err);
 /* Stop the job after a final checkpoint (thread-safe; from a signal thread). */
 void wd_ctl_stop(wd_controller *c);
 
-wd_job_state wd_ctl_state(wd_controller *c);
+wd_ctl_job_state wd_ctl_state(wd_controller *c);
 
 typedef struct wd_ctl_stats {
     uint64_t source_rows, sink_rows, bad_rows, late_rows;
@@ -76,6 +77,13 @@ typedef struct wd_ctl_stats {
     uint64_t run, last_epoch;
 } wd_ctl_stats;
 void wd_ctl_get_stats(wd_controller *c, wd_ctl_stats *out);
+
+/*
+ * Every subtask's counters as its worker last reported them (heartbeats,
+ * every second) into out[0 .. min(n, cap)), and the job's state; returns
+ * n, the job's subtasks (control/metrics.h formats them).
+ */
+uint32_t wd_ctl_metrics(wd_controller *c, wd_task_metrics *out, uint32_t cap, wd_job_info *info);
 
 void wd_ctl_free(wd_controller *c);
 
@@ -89,6 +97,7 @@ typedef struct wd_node_opts {
     const char *id;               /* NULL: hostname:port */
     const char *exe;              /* the wadi binary */
     uint32_t slots;               /* workers at once (0: 16) */
+    uint16_t admin_port;          /* /status and /metrics over HTTP (0: none) */
 } wd_node_opts;
 
 /* `wadi node`: serve until *stop. */

@@ -19,7 +19,7 @@
  * epoch.  A failure of the job itself (a SQL runtime error) is not retried.
  *
  * Exports: wd_ctl_new, wd_ctl_run, wd_ctl_stop, wd_ctl_state,
- * wd_ctl_get_stats, wd_ctl_free, wd_job_state_name.
+ * wd_ctl_get_stats, wd_ctl_metrics, wd_ctl_free, wd_ctl_state_name.
  */
 #include "control/control.h"
 
@@ -105,7 +105,7 @@ struct wd_controller {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     _Atomic bool quit, stop_req;
-    wd_job_state state;
+    wd_ctl_job_state state;
     uint64_t run;
     wslot *w;
     uint32_t nw;
@@ -117,20 +117,25 @@ struct wd_controller {
     uint32_t restarts;
     uint64_t last_epoch;
     uint64_t totals[4];      /* counters of runs that ended */
+    uint32_t nchains;
+    uint32_t *chain_base;    /* per chain: the index of its subtask 0 */
+    wd_task_metrics *tm;     /* (mu) every subtask's last reported counters */
+    int64_t started_ns;
+    wd_coord_stats ckpt;     /* (mu) the coordinator's, as last read */
 };
 
 
-const char *wd_job_state_name(wd_job_state s)
+const char *wd_ctl_state_name(wd_ctl_job_state s)
 {
     static const char *const names[] = {"Created", "Scheduling", "Running", "Recovering",
                                         "Stopping", "Stopped", "Finished", "Failed"};
     return s <= WD_JS_FAILED ? names[s] : "?";
 }
 
-static void set_state(wd_controller *c, wd_job_state s, const char *why)
+static void set_state(wd_controller *c, wd_ctl_job_state s, const char *why)
 {
     pthread_mutex_lock(&c->mu);
-    wd_job_state old = c->state;
+    wd_ctl_job_state old = c->state;
     c->state = s;
     pthread_mutex_unlock(&c->mu);
     /* the usual path is logged with -v; recoveries, stops and failures always */
@@ -138,7 +143,7 @@ static void set_state(wd_controller *c, wd_job_state s, const char *why)
                        : s == WD_JS_STOPPING || old == WD_JS_RECOVERING ? WD_LOG_INFO
                                                                           : WD_LOG_DEBUG;
     if (old != s)
-        wd_log(lvl, "job: %s -> %s%s%s", wd_job_state_name(old), wd_job_state_name(s),
+        wd_log(lvl, "job: %s -> %s%s%s", wd_ctl_state_name(old), wd_ctl_state_name(s),
                why ? ": " : "", why ? why : "");
 }
 
@@ -227,6 +232,33 @@ static void on_ack(wd_controller *c, const Wadi__V1__Ack *a)
     wd_ckpt_files_free(&f);
 }
 
+/* A subtask's counters from a heartbeat (c->mu held). */
+static void keep_metrics(wd_controller *c, const Wadi__V1__TaskMetrics *p)
+{
+    if (p->chain_index >= c->nchains) return;
+    uint32_t i = c->chain_base[p->chain_index] + p->subtask;
+    uint32_t end = p->chain_index + 1 < c->nchains ? c->chain_base[p->chain_index + 1] : c->ntasks;
+    if (i >= end) return;
+    wd_task_metrics *m = &c->tm[i];
+    snprintf(m->chain, sizeof m->chain, "%s", p->chain);
+    m->chain_index = p->chain_index;
+    m->subtask = p->subtask;
+    m->parallelism = p->parallelism;
+    m->flags = p->flags;
+    m->rows_in = p->rows_in;
+    m->rows_out = p->rows_out;
+    m->bytes_in = p->bytes_in;
+    m->bytes_out = p->bytes_out;
+    m->batches_in = p->batches_in;
+    m->batches_out = p->batches_out;
+    m->late_dropped = p->late_dropped;
+    m->bad_dropped = p->bad_dropped;
+    m->backpressure_ns = p->backpressure_ns;
+    m->queue_rows = p->queue_rows;
+    m->queue_cap = p->queue_cap;
+    m->watermark = p->watermark;
+}
+
 static void *reader_main(void *arg)
 {
     wslot *s = arg;
@@ -269,6 +301,8 @@ static void *reader_main(void *arg)
             }
             break;
         case WADI__V1__ENVELOPE__MSG_HEARTBEAT:
+            for (size_t i = 0; i < m->heartbeat->n_tasks; i++)
+                keep_metrics(c, m->heartbeat->tasks[i]);
             s->source_rows = m->heartbeat->source_rows;
             s->sink_rows = m->heartbeat->sink_rows;
             s->bad_rows = m->heartbeat->bad_rows;
@@ -598,8 +632,12 @@ static void teardown(wd_controller *c)
     for (uint32_t i = 0; i < c->nw; i++)
         if (c->w[i].rd_started) pthread_join(c->w[i].rd, NULL);
     if (c->coord) {
-        wd_coord_free(c->coord);
+        pthread_mutex_lock(&c->mu);
+        wd_coord *coord = c->coord;
+        wd_coord_get_stats(coord, &c->ckpt);
         c->coord = NULL;
+        pthread_mutex_unlock(&c->mu);
+        wd_coord_free(coord);
     }
     pthread_mutex_lock(&c->mu);
     for (uint32_t i = 0; i < c->nw; i++) {
@@ -728,7 +766,15 @@ static outcome run_once(wd_controller *c, char *why, size_t cap)
             .next_epoch = restore + 1,
         };
         wd_coord_hooks h = {.ctx = c, .inject = hook_inject, .complete = hook_complete};
-        if (wd_coord_new(&co, &h, &c->coord, &err) < 0 || wd_coord_start(c->coord, &err) < 0) {
+        wd_coord *coord;
+        if (wd_coord_new(&co, &h, &coord, &err) < 0) {
+            snprintf(why, cap, "%s", err.msg);
+            return R_FAILED;
+        }
+        pthread_mutex_lock(&c->mu);
+        c->coord = coord;
+        pthread_mutex_unlock(&c->mu);
+        if (wd_coord_start(coord, &err) < 0) {
             snprintf(why, cap, "%s", err.msg);
             return R_FAILED;
         }
@@ -838,10 +884,18 @@ int wd_ctl_new(const wd_ctl_opts *o, wd_controller **out, wd_error *err)
     wd_arena_init(&a, 0);
     wd_chains ch;
     wd_graph_chains_in(c->g, &a, &ch);
-    for (uint32_t i = 0; i < ch.n; i++) c->ntasks += ch.chains[i].parallelism;
+    c->nchains = ch.n;
+    c->chain_base = wd_calloc(ch.n ? ch.n : 1, sizeof *c->chain_base);
+    for (uint32_t i = 0; c->chain_base && i < ch.n; i++) {
+        c->chain_base[i] = c->ntasks;
+        c->ntasks += ch.chains[i].parallelism;
+    }
+    c->tm = wd_calloc(c->ntasks ? c->ntasks : 1, sizeof *c->tm);
+    for (uint32_t i = 0; c->tm && i < c->ntasks; i++) c->tm[i].watermark = INT64_MIN;
+    c->started_ns = wd_now_ns();
     c->nops = c->g->nnodes;
     c->opinfo = wd_calloc(c->nops ? c->nops : 1, sizeof *c->opinfo);
-    if (!c->opinfo) {
+    if (!c->opinfo || !c->chain_base || !c->tm) {
         wd_arena_free(&a);
         return wd_err(err, WD_ENOMEM, "out of memory");
     }
@@ -876,10 +930,10 @@ void wd_ctl_stop(wd_controller *c)
     wake(c);
 }
 
-wd_job_state wd_ctl_state(wd_controller *c)
+wd_ctl_job_state wd_ctl_state(wd_controller *c)
 {
     pthread_mutex_lock(&c->mu);
-    wd_job_state s = c->state;
+    wd_ctl_job_state s = c->state;
     pthread_mutex_unlock(&c->mu);
     return s;
 }
@@ -904,6 +958,34 @@ void wd_ctl_get_stats(wd_controller *c, wd_ctl_stats *out)
     pthread_mutex_unlock(&c->mu);
 }
 
+uint32_t wd_ctl_metrics(wd_controller *c, wd_task_metrics *out, uint32_t cap, wd_job_info *info)
+{
+    memset(info, 0, sizeof *info);
+    pthread_mutex_lock(&c->mu);
+    if (out) memcpy(out, c->tm, (cap < c->ntasks ? cap : c->ntasks) * sizeof *out);
+    switch (c->state) {
+    case WD_JS_FINISHED: info->state = WD_JOB_FINISHED; break;
+    case WD_JS_FAILED: info->state = WD_JOB_FAILED; break;
+    case WD_JS_STOPPING:
+    case WD_JS_STOPPED: info->state = WD_JOB_STOPPING; break;
+    default: info->state = WD_JOB_RUNNING; break;
+    }
+    info->started_ns = c->started_ns;
+    wd_coord_stats st = c->ckpt;
+    /* c->mu keeps the attempt's coordinator from being freed (teardown);
+     * its hooks are never called under its own lock, so this order is safe */
+    if (c->coord) wd_coord_get_stats(c->coord, &st);
+    pthread_mutex_unlock(&c->mu);
+    if (!c->store) return c->ntasks;
+    info->checkpointing = 1;
+    info->ckpt_epoch = st.last_epoch;
+    info->ckpt_completed = st.completed;
+    info->ckpt_failed = st.failed;
+    info->ckpt_duration_ns = st.last_duration_ns;
+    info->ckpt_done_ns = st.last_done_ns;
+    return c->ntasks;
+}
+
 void wd_ctl_free(wd_controller *c)
 {
     if (!c) return;
@@ -914,6 +996,8 @@ void wd_ctl_free(wd_controller *c)
     wd_store_close(c->store);
     wd_graph_free(c->g);
     wd_free(c->opinfo);
+    wd_free(c->chain_base);
+    wd_free(c->tm);
     wd_free(c->sql);
     wd_free(c->query);
     wd_free(c->state_url);

@@ -210,6 +210,7 @@ static void complete(wd_coord *c)
     c->stats.last_state_bytes = c->state_bytes;
     c->stats.last_duration_ns = dur;
     c->stats.last_sync_ns = c->sync_ns;
+    c->stats.last_done_ns = wd_now_ns();
     atomic_store(&c->last_complete, e);
     c->epoch = 0;
     pthread_cond_broadcast(&c->cv);

@@ -97,6 +97,7 @@ typedef struct wd_coord_stats {
     uint64_t last_state_bytes;    /* uncompressed state */
     int64_t last_duration_ns;     /* start → manifest written */
     int64_t last_sync_ns;         /* the longest subtask's snapshot time */
+    int64_t last_done_ns;         /* wall clock when it completed */
 } wd_coord_stats;
 void wd_coord_get_stats(wd_coord *c, wd_coord_stats *out);
 

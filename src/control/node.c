@@ -7,7 +7,8 @@
  * restarted controller learns its nodes again; it serves StartWorker and
  * StopWorker calls on its own RPC port; and it reports each worker it
  * started that exits (WorkerExited), so the controller recovers at once
- * instead of waiting for a heartbeat timeout.  Workers are child
+ * instead of waiting for a heartbeat timeout.  Its admin port (9291) serves
+ * /status (the workers it runs) and /metrics.  Workers are child
  * processes (`wadi worker …`); on SIGINT/SIGTERM the node kills them and
  * exits.
  *
@@ -16,6 +17,7 @@
 #include "control/control.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -27,6 +29,8 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "control/http.h"
+#include "control/metrics.h"
 #include "control/proto.h"
 #include "runtime/net.h"
 
@@ -45,9 +49,50 @@ typedef struct child {
 typedef struct nd {
     const wd_node_opts *o;
     char id[208], rpc_addr[200];
+    pthread_mutex_t mu;      /* kids, for the admin endpoint's thread */
     child kids[MAX_CHILDREN];
     uint32_t nkids;
+    uint64_t started, exited;
 } nd;
+
+/* The admin endpoint: /status (JSON) and /metrics (Prometheus). */
+static void on_admin(void *ctx, const char *path, wd_http_reply *r)
+{
+    nd *n = ctx;
+    bool metrics = !strcmp(path, "/metrics");
+    if (!metrics && strcmp(path, "/status")) {
+        r->status = 404;
+        wd_buf_puts(&r->body, "not found: try /status or /metrics\n");
+        return;
+    }
+    pthread_mutex_lock(&n->mu);
+    if (metrics) {
+        r->content_type = WD_METRICS_PROMETHEUS_TYPE;
+        wd_buf_printf(&r->body,
+                      "# HELP wadi_node_workers Worker processes this node runs.\n"
+                      "# TYPE wadi_node_workers gauge\nwadi_node_workers %u\n"
+                      "# HELP wadi_node_workers_started_total Workers this node started.\n"
+                      "# TYPE wadi_node_workers_started_total counter\n"
+                      "wadi_node_workers_started_total %llu\n"
+                      "# HELP wadi_node_workers_exited_total Workers that exited.\n"
+                      "# TYPE wadi_node_workers_exited_total counter\n"
+                      "wadi_node_workers_exited_total %llu\n",
+                      n->nkids, (unsigned long long)n->started, (unsigned long long)n->exited);
+    } else {
+        r->content_type = "application/json";
+        wd_buf_puts(&r->body, "{\"node\":");
+        wd_buf_json_str(&r->body, n->id, strlen(n->id));
+        wd_buf_puts(&r->body, ",\"controller\":");
+        wd_buf_json_str(&r->body, n->o->controller, strlen(n->o->controller));
+        wd_buf_puts(&r->body, ",\"workers\":[");
+        for (uint32_t i = 0; i < n->nkids; i++)
+            wd_buf_printf(&r->body, "%s{\"attempt\":%llu,\"worker\":%u,\"pid\":%d}", i ? "," : "",
+                          (unsigned long long)(n->kids[i].run & 0xffffffffu), n->kids[i].worker,
+                          (int)n->kids[i].pid);
+        wd_buf_puts(&r->body, "]}\n");
+    }
+    pthread_mutex_unlock(&n->mu);
+}
 
 
 static void send_reply(int fd, bool ok, const char *msg, uint32_t pid)
@@ -123,7 +168,10 @@ static void start_worker(nd *n, int fd, const Wadi__V1__StartWorker *s)
         send_reply(fd, false, msg, 0);
         return;
     }
+    pthread_mutex_lock(&n->mu);
     n->kids[n->nkids++] = (child){pid, s->run, s->worker};
+    n->started++;
+    pthread_mutex_unlock(&n->mu);
     wd_log(WD_LOG_INFO, "node %s: started worker %u of run %" PRIu64 " (pid %d)", n->id, s->worker,
            s->run, (int)pid);
     send_reply(fd, true, NULL, (uint32_t)pid);
@@ -150,7 +198,10 @@ static void reap(nd *n)
             i++;
             continue;
         }
+        pthread_mutex_lock(&n->mu);
         n->kids[i] = n->kids[--n->nkids];
+        n->exited++;
+        pthread_mutex_unlock(&n->mu);
         char status[64];
         if (WIFSIGNALED(st)) snprintf(status, sizeof status, "was killed by signal %d", WTERMSIG(st));
         else snprintf(status, sizeof status, "exited with status %d", WEXITSTATUS(st));
@@ -177,6 +228,7 @@ int wd_node_main(const wd_node_opts *o, const _Atomic bool *stop, wd_error *err)
     nd *n = wd_calloc(1, sizeof *n);
     if (!n) return wd_err(err, WD_ENOMEM, "out of memory");
     n->o = o;
+    pthread_mutex_init(&n->mu, NULL);
     if (o->id) snprintf(n->id, sizeof n->id, "%s", o->id);
     const char *listen = o->listen ? o->listen : ":9290";
     char host[128];
@@ -191,8 +243,18 @@ int wd_node_main(const wd_node_opts *o, const _Atomic bool *stop, wd_error *err)
         wd_free(n);
         return rc;
     }
-    wd_log(WD_LOG_INFO, "node listening on %s:%u; controller %s", host[0] ? host : "*", port,
-           o->controller);
+    wd_http *admin = NULL;
+    if (o->admin_port) {
+        admin = wd_http_start(host[0] ? host : "0.0.0.0", o->admin_port, on_admin, n, err);
+        if (!admin) {
+            wd_net_close(&lfd);
+            pthread_mutex_destroy(&n->mu);
+            wd_free(n);
+            return err->code ? err->code : WD_EIO;
+        }
+    }
+    wd_log(WD_LOG_INFO, "node listening on %s:%u (admin %u); controller %s", host[0] ? host : "*",
+           port, o->admin_port, o->controller);
     bool said = false;
     int64_t next_reg = 0;
     while (!atomic_load(stop)) {
@@ -220,7 +282,9 @@ int wd_node_main(const wd_node_opts *o, const _Atomic bool *stop, wd_error *err)
     }
     for (uint32_t i = 0; i < n->nkids; i++) kill(n->kids[i].pid, SIGKILL);
     for (uint32_t i = 0; i < n->nkids; i++) waitpid(n->kids[i].pid, NULL, 0);
+    wd_http_stop(admin);
     wd_net_close(&lfd);
+    pthread_mutex_destroy(&n->mu);
     wd_free(n);
     return 0;
 }

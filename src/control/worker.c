@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "control/proto.h"
@@ -122,9 +123,15 @@ static void *waiter_main(void *arg)
     return NULL;
 }
 
+/* The counters of this worker's subtasks, as heartbeat messages. */
 static void *beat_main(void *arg)
 {
     worker *w = arg;
+    uint32_t n = wd_job_metrics(w->job, NULL, 0);
+    wd_task_metrics *tm = wd_calloc(n ? n : 1, sizeof *tm);
+    Wadi__V1__TaskMetrics *pm = wd_calloc(n ? n : 1, sizeof *pm);
+    Wadi__V1__TaskMetrics **pp = wd_calloc(n ? n : 1, sizeof *pp);
+    if (!tm || !pm || !pp) n = 0;
     while (!atomic_load(&w->quit)) {
         wd_job_stats st;
         wd_job_get_stats(w->job, &st);
@@ -133,6 +140,32 @@ static void *beat_main(void *arg)
         h.sink_rows = st.sink_rows;
         h.bad_rows = st.bad_rows_dropped;
         h.late_rows = st.late_rows_dropped;
+        wd_job_metrics(w->job, tm, n);
+        for (uint32_t i = 0; i < n; i++) {
+            const wd_task_metrics *m = &tm[i];
+            Wadi__V1__TaskMetrics *p = &pm[i];
+            wadi__v1__task_metrics__init(p);
+            p->chain = (char *)m->chain;
+            p->chain_index = m->chain_index;
+            p->subtask = m->subtask;
+            p->parallelism = m->parallelism;
+            p->flags = m->flags;
+            p->rows_in = m->rows_in;
+            p->rows_out = m->rows_out;
+            p->bytes_in = m->bytes_in;
+            p->bytes_out = m->bytes_out;
+            p->batches_in = m->batches_in;
+            p->batches_out = m->batches_out;
+            p->late_dropped = m->late_dropped;
+            p->bad_dropped = m->bad_dropped;
+            p->backpressure_ns = m->backpressure_ns;
+            p->queue_rows = m->queue_rows;
+            p->queue_cap = m->queue_cap;
+            p->watermark = m->watermark;
+            pp[i] = p;
+        }
+        h.n_tasks = n;
+        h.tasks = pp;
         WD_ENV(e, heartbeat, HEARTBEAT, &h);
         send_env(w, &e);
         for (int i = 0; i < 20 && !atomic_load(&w->quit); i++) {
@@ -140,6 +173,9 @@ static void *beat_main(void *arg)
             nanosleep(&ts, NULL);
         }
     }
+    wd_free(tm);
+    wd_free(pm);
+    wd_free(pp);
     return NULL;
 }
 

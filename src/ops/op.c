@@ -44,7 +44,8 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
 /*
  * Pass batch b (borrowed for the call) to op->next as its input 0, or to
  * op->out.batch at the end of a chain (no-op without one).  Counts rows
- * and batches out.  Returns the receiver's result.
+ * and batches out, and bytes when b leaves the chain.  Returns the
+ * receiver's result.
  */
 int wd_op_emit(wd_op *op, wd_batch *b, wd_error *err)
 {
@@ -52,16 +53,20 @@ int wd_op_emit(wd_op *op, wd_batch *b, wd_error *err)
     count(&op->metrics.rows_out, b->nrows);
     count(&op->metrics.batches_out, 1);
     if (op->next) return wd_op_push_batch(op->next, 0, b, err);
-    if (op->out.batch) return op->out.batch(op->out.ctx, b, err);
-    return 0;
+    if (!op->out.batch) return 0;
+    count(&op->metrics.bytes_out, wd_batch_bytes(b));
+    return op->out.batch(op->out.ctx, b, err);
 }
 
-/* Pass watermark wm to what follows op. */
+/* Pass watermark wm to what follows op (recorded as watermark_out when it
+ * leaves the chain). */
 int wd_op_emit_watermark(wd_op *op, int64_t wm, wd_error *err)
 {
     if (op->next) return wd_op_push_watermark(op->next, wm, err);
-    if (op->out.watermark) return op->out.watermark(op->out.ctx, wm, err);
-    return 0;
+    if (!op->out.watermark) return 0;
+    if (wm != WD_WATERMARK_IDLE)
+        atomic_store_explicit(&op->metrics.watermark_out, wm, memory_order_relaxed);
+    return op->out.watermark(op->out.ctx, wm, err);
 }
 
 /* Pass checkpoint barrier epoch to what follows op. */

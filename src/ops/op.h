@@ -76,10 +76,20 @@ typedef struct wd_op_vt {
     void (*close)(wd_op *op);
 } wd_op_vt;
 
+/*
+ * Counters of one operator instance, added per batch with relaxed atomics
+ * and read by metrics while the job runs.  Bytes (wd_batch_bytes) are only
+ * counted where batches cross the subtask's edge: bytes_in on the chain
+ * head by the runtime, bytes_out by the last operator (wd_op_emit at the
+ * end of a chain, a sink for what it writes).  watermark is the last one
+ * the operator received; watermark_out the last one the end of a chain
+ * passed on (INT64_MIN: none yet).
+ */
 typedef struct wd_op_metrics {
     _Atomic uint64_t rows_in, rows_out, batches_in, batches_out;
+    _Atomic uint64_t bytes_in, bytes_out;
     _Atomic uint64_t late_dropped;
-    _Atomic int64_t watermark;
+    _Atomic int64_t watermark, watermark_out;
 } wd_op_metrics;
 
 struct wd_op {

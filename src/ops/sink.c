@@ -1,11 +1,14 @@
 /*
  * sink.c — the operator at the end of every pipeline: hands batches to a
  * connector's sink (or to stdout for a bare SELECT) and flushes it when
- * the input ends.  Under checkpoints it passes snapshot / commit / restore
+ * the input ends (counting the bytes it writes as the operator's
+ * bytes_out).  Under checkpoints it passes snapshot / commit / restore
  * to sinks that write two-phase; the flush at the end of input is then
  * left to the final checkpoint's commit.
  */
 #include "ops/op.h"
+
+#include <stdatomic.h>
 
 #include "connectors/stdout.h"
 
@@ -31,6 +34,7 @@ static int sink_open(wd_op *op, wd_error *err)
 static int sink_batch(wd_op *op, uint32_t input, wd_batch *b, wd_error *err)
 {
     wd_sink *s = op->state;
+    atomic_fetch_add_explicit(&op->metrics.bytes_out, wd_batch_bytes(b), memory_order_relaxed);
     return s->vt->write(s, b, err);
 }
 

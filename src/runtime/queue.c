@@ -5,9 +5,13 @@
  * 50 ms that rechecks the cancel state, so a stop flag set without a
  * wake-up (e.g. from a signal) is still noticed.
  *
+ * A push that has to wait adds the time it waited to the calling thread's
+ * counter (wd_queue_count_waits): that is a subtask's backpressure time.
+ * A push that finds room reads no clock.
+ *
  * Exports: wd_queue_init, wd_queue_destroy, wd_queue_push,
- * wd_queue_push_credited, wd_queue_pop,
- * wd_queue_cancel, wd_queue_rows.
+ * wd_queue_push_credited, wd_queue_pop, wd_queue_cancel, wd_queue_rows,
+ * wd_queue_count_waits.
  */
 #include "runtime/runtime_int.h"
 
@@ -32,7 +36,11 @@ static bool stopped(const wd_queue *q)
     return q->cancelled || (q->stop && atomic_load_explicit(q->stop, memory_order_acquire));
 }
 
+/* Where this thread's pushes add their waits (NULL: not counted). */
+static _Thread_local _Atomic uint64_t *tl_wait_ns;
 
+/* Count this thread's push waits into *ns (see runtime_int.h). */
+void wd_queue_count_waits(_Atomic uint64_t *ns) { tl_wait_ns = ns; }
 
 /* Initialise q (see runtime_int.h). */
 int wd_queue_init(wd_queue *q, uint64_t cap_rows, const _Atomic bool *stop)
@@ -98,12 +106,17 @@ int wd_queue_push(wd_queue *q, const wd_msg *m)
 {
     uint64_t rows = msg_rows(m);
     pthread_mutex_lock(&q->mu);
-    bool waited = false;
+    int64_t wait_from = 0;
     while (!stopped(q) && q->count > 0 && q->rows + rows > q->cap_rows) {
-        waited = true;
+        if (!wait_from) wait_from = wd_mono_ns();
         wd_cond_wait_ns(&q->not_full, &q->mu, WAIT_SLICE_NS);
     }
-    if (waited) q->pushes_blocked++;
+    if (wait_from) {
+        q->pushes_blocked++;
+        if (tl_wait_ns)
+            atomic_fetch_add_explicit(tl_wait_ns, (uint64_t)(wd_mono_ns() - wait_from),
+                                      memory_order_relaxed);
+    }
     if (stopped(q)) {
         pthread_mutex_unlock(&q->mu);
         return WD_ESTOPPED;

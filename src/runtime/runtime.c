@@ -326,6 +326,8 @@ static int run_source(task *t, wd_error *err)
         switch (r) {
         case WD_SRC_BATCH:
             if (b) {
+                atomic_fetch_add_explicit(&op->metrics.bytes_in, wd_batch_bytes(b),
+                                          memory_order_relaxed);
                 rc = wd_op_emit(op, b, err);
                 wd_batch_release(b);
             }
@@ -429,6 +431,8 @@ static int handle_msg(task *t, wd_msg *m, bool *done, wd_error *err)
     switch (m->kind) {
     case WD_MSG_BATCH:
         t->ch_idle[c] = false;
+        atomic_fetch_add_explicit(&head->metrics.bytes_in, wd_batch_bytes(m->batch),
+                                  memory_order_relaxed);
         rc = wd_op_push_batch(head, m->input, m->batch, err);
         wd_batch_release(m->batch);
         return rc;
@@ -519,6 +523,7 @@ static void *task_main(void *arg)
     wd_error err;
     wd_err_clear(&err);
     (void)wd_op__take_failed();
+    wd_queue_count_waits(&t->backpressure_ns);
     int rc = t->is_source ? run_source(t, &err) : run_stream(t, &err);
     const wd_op *failed = wd_op__take_failed();
     if (rc == 0) {
@@ -613,6 +618,7 @@ static int setup_task(wd_job *j, task *t, wd_error *err)
         op->watermark = INT64_MIN;
         op->checkpointing = j->opts.store != NULL;
         atomic_store(&op->metrics.watermark, INT64_MIN);
+        atomic_store(&op->metrics.watermark_out, INT64_MIN);
     }
     wd_op *last = &t->ops[n - 1];
     last->out = (wd_op_out){out_batch, out_watermark, out_barrier, out_end, t};
@@ -777,6 +783,7 @@ int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_er
     if (!j->opts.linger_ns) j->opts.linger_ns = DEFAULT_LINGER_NS;
     if (!j->opts.queue_rows) j->opts.queue_rows = 65536;
     atomic_init(&j->stop, false);
+    j->started_ns = wd_now_ns();
     wd_arena_init(&j->arena, 0);
     pthread_mutex_init(&j->mu, NULL);
     pthread_condattr_t ca;

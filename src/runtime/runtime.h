@@ -119,6 +119,70 @@ typedef struct wd_job_stats {
 } wd_job_stats;
 void wd_job_get_stats(const wd_job *j, wd_job_stats *out);
 
+/* ---- metrics (runtime_metrics.c) ---------------------------------------- */
+
+/* wd_task_metrics.flags */
+#define WD_TASK_SOURCE 1u /* the chain starts with a source */
+#define WD_TASK_SINK 2u   /* the chain ends with a sink */
+#define WD_TASK_EXITED 4u /* the subtask's thread has ended */
+
+/*
+ * The counters of one subtask, as read while the job runs.  A plain,
+ * fixed-size struct without pointers: workers will send it to a
+ * controller as it is.
+ *   rows/batches/bytes_in   what entered the chain: popped from its input
+ *                           queue, or read from its source
+ *   rows/batches/bytes_out  what left it: sent to downstream subtasks, or
+ *                           handed to its sink's connector
+ *   late_dropped            rows behind the watermark dropped by its operators
+ *   bad_dropped             rows its source dropped as bad data
+ *   backpressure_ns         time spent waiting to push into full queues
+ *   queue_rows, queue_cap   its input queue's fill and capacity in rows
+ *                           (0, 0 for a source)
+ *   watermark               the last watermark the chain passed on (a sink:
+ *                           received); INT64_MIN when there is none yet
+ */
+typedef struct wd_task_metrics {
+    char chain[64];      /* node names, head first, joined by '>' ("...": cut) */
+    uint32_t chain_index, subtask, parallelism, flags;
+    uint64_t rows_in, rows_out, bytes_in, bytes_out, batches_in, batches_out;
+    uint64_t late_dropped, bad_dropped, backpressure_ns, queue_rows, queue_cap;
+    int64_t watermark;
+} wd_task_metrics;
+
+/*
+ * Fill out[0 .. min(n, cap)) with the counters of the job's n subtasks
+ * (chain by chain, subtask by subtask; in a worker of a distributed job,
+ * its own subtasks) and return n.  Safe while the job
+ * runs; each counter is read once with a relaxed load, so the set is not
+ * one instant's but every value is one the counter had.
+ */
+uint32_t wd_job_metrics(const wd_job *j, wd_task_metrics *out, uint32_t cap);
+
+typedef enum wd_job_state {
+    WD_JOB_RUNNING,
+    WD_JOB_STOPPING, /* cancelled or stopping after a final checkpoint */
+    WD_JOB_FINISHED, /* every subtask ended normally */
+    WD_JOB_FAILED,
+} wd_job_state;
+
+/* The name of a state: "running", "stopping", "finished", "failed". */
+const char *wd_job_state_name(wd_job_state s);
+
+/* The job as a whole (plain, like wd_task_metrics). */
+typedef struct wd_job_info {
+    uint32_t state;             /* wd_job_state */
+    uint32_t checkpointing;     /* 1: the job takes checkpoints */
+    int64_t started_ns;         /* wall clock when it started */
+    uint64_t ckpt_epoch;        /* newest complete epoch (0: none yet) */
+    uint64_t ckpt_completed, ckpt_failed; /* epochs since the start */
+    int64_t ckpt_duration_ns;   /* that epoch's: start → manifest written */
+    int64_t ckpt_done_ns;       /* wall clock when it completed (0: unknown) */
+} wd_job_info;
+
+/* Fill *out; safe while the job runs. */
+void wd_job_get_info(const wd_job *j, wd_job_info *out);
+
 void wd_job_free(wd_job *j);
 
 /* ---- key hashing (shuffles, keyed state) ------------------------------ */

@@ -85,6 +85,14 @@ void wd_queue_cancel(wd_queue *q);
 /* Rows currently queued (for metrics; racy by nature). */
 uint64_t wd_queue_rows(wd_queue *q);
 
+/*
+ * From now on, the time wd_queue_push spends waiting for room on the
+ * calling thread is added to *ns (relaxed); NULL stops counting.  A
+ * subtask's thread points it at the subtask's backpressure counter, so
+ * every push site is measured without passing the counter along.
+ */
+void wd_queue_count_waits(_Atomic uint64_t *ns);
+
 /* ---- subtasks and jobs (runtime.c, runtime_ckpt.c) ---------------------- */
 
 #include "common/alloc.h"
@@ -145,13 +153,13 @@ struct task {
     uint32_t scap;
 
     wd_buf netbuf;       /* the frame being sent to a remote subtask */
-    _Atomic uint64_t net_bytes, net_wait_ns;
     const wd_op *fail_op; /* fallback for naming an error */
     pthread_t th;
     bool started;
     bool finished;       /* ended normally */
     _Atomic bool exited; /* the thread is done with the task's operators */
     _Atomic uint64_t dropped;
+    _Atomic uint64_t backpressure_ns; /* pushes waiting for room (wd_queue_count_waits) */
 
     /* checkpoints (runtime_ckpt.c) */
     uint32_t index;              /* in job->all: the coordinator's participant */
@@ -176,6 +184,7 @@ struct wd_job {
     task **all;          /* every task */
     uint32_t *chan_base; /* per edge: first channel index at the target */
     _Atomic bool stop;
+    int64_t started_ns;  /* wall clock at wd_job_start */
     pthread_mutex_t mu;  /* error and sleeps */
     pthread_cond_t cv;
     bool failed;

@@ -134,7 +134,7 @@ static int enqueue(task *from, task *to, uint32_t chan, uint64_t rows, const wd_
         if (!t0) t0 = wd_mono_ns();
         wd_cond_wait_ns(&p->credit, &p->mu, SLICE_NS);
     }
-    if (t0) atomic_fetch_add_explicit(&from->net_wait_ns, wd_mono_ns() - t0, memory_order_relaxed);
+    if (t0) atomic_fetch_add_explicit(&from->backpressure_ns, wd_mono_ns() - t0, memory_order_relaxed);
     if (p->dead || atomic_load(&dp->quit) ||
         atomic_load_explicit(&from->job->stop, memory_order_acquire)) {
         pthread_mutex_unlock(&p->mu);
@@ -177,7 +177,6 @@ int wd_dp_send_rows(task *from, task *to, uint32_t chan, uint32_t edge, const wd
     wd_batch_wire_encode(b, idx, n, f);
     uint32_t len = (uint32_t)(f->len - 4);
     put_head((uint8_t *)f->data, len, F_BATCH, to->index, chan, edge);
-    atomic_fetch_add_explicit(&from->net_bytes, f->len, memory_order_relaxed);
     return enqueue(from, to, chan, idx ? (n ? n : 1) : (b->nrows ? b->nrows : 1), f);
 }
 

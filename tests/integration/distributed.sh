@@ -94,14 +94,22 @@ grep -q "cannot recover" "$tmp/nock.err" || fail "no reason given: $(tail -c 300
 
 # ---- 4. garbage on the controller's port ---------------------------------------------------
 port=$((20000 + RANDOM % 20000))
-sed 's/paced = .false.,//' "$tmp/q1.sql" | sed "s/event_rate = '100000'/event_rate = '200000'/" >"$tmp/q4.sql"
-timeout 120 "$wadi" run -p 2 --workers 2 --listen "127.0.0.1:$port" "$tmp/q4.sql" \
-    >"$tmp/q4.out" 2>"$tmp/q4.err" &
+sed 's/paced = .false.,//' "$tmp/q1.sql" >"$tmp/q4.sql"
+mport=$((port + 1))
+timeout 120 "$wadi" run -p 2 --workers 2 --listen "127.0.0.1:$port" --metrics-port "$mport" \
+    "$tmp/q4.sql" >"$tmp/q4.out" 2>"$tmp/q4.err" &
 ctl=$!
 sleep 0.5
 printf 'GET / HTTP/1.0\r\n\r\n' >/dev/tcp/127.0.0.1/$port 2>/dev/null
 printf 'WDC1\x07\x00\x00\x00\x10\x00\x00\x00' >/dev/tcp/127.0.0.1/$port 2>/dev/null
 printf 'WDC1\x01\x00\x00\x00\xff\xff\xff\x7f' >/dev/tcp/127.0.0.1/$port 2>/dev/null
+# the controller's /metrics has the counters of the subtasks of both workers
+sleep 1.5
+curl -s -m 5 "http://127.0.0.1:$mport/metrics" >"$tmp/q4.metrics"
+nsub=$(grep -c '^wadi_subtask_rows_in_total{' "$tmp/q4.metrics")
+nbusy=$(grep '^wadi_subtask_rows_in_total{' "$tmp/q4.metrics" | awk '$2 > 0' | wc -l)
+[ "$nsub" -ge 4 ] && [ "$nbusy" -ge 4 ] ||
+    fail "/metrics over workers: $nsub subtask series, $nbusy with rows: $(head -c 300 "$tmp/q4.metrics")"
 wait "$ctl"; rc=$?
 [ "$rc" -eq 0 ] || fail "garbage on the controller's port broke the job (exit $rc): $(tail -c 300 "$tmp/q4.err")"
 grep -q "bad magic" "$tmp/q4.err" || fail "bad magic not reported: $(head -c 300 "$tmp/q4.err")"

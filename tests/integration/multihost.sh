@@ -80,7 +80,16 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ -n "$w" ] || fail "no worker started on node 2: $(tail -c 300 "$tmp/ctl.err") $(tail -c 300 "$tmp/n2.err")"
-sleep 3
+sleep 2
+# the controller's admin port has every subtask's counters, a node's its workers
+ip netns exec "$ns_ctl" curl -s -m 5 "http://$ctl_ip:9191/metrics" >"$tmp/ctl.metrics"
+nsub=$(grep -c '^wadi_subtask_rows_in_total{' "$tmp/ctl.metrics")
+nbusy=$(grep '^wadi_subtask_rows_in_total{' "$tmp/ctl.metrics" | awk '$2 > 0' | wc -l)
+[ "$nsub" -ge 4 ] && [ "$nbusy" -ge 4 ] ||
+    fail "controller /metrics: $nsub subtask series, $nbusy with rows: $(head -c 300 "$tmp/ctl.metrics")"
+ip netns exec "$ns_n1" curl -s -m 5 "http://${net}11:9291/status" >"$tmp/n1.status"
+grep -q '"workers":\[{"attempt"' "$tmp/n1.status" || fail "node /status: $(cat "$tmp/n1.status")"
+sleep 1
 [ -n "$w" ] && kill -KILL "$w"
 # after the recovery, kill the controller itself, then start it again
 for _ in $(seq 1 100); do
