@@ -78,6 +78,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_bench
 	@bench/run.sh
 	@bench/checkpoint.sh
+	@bench/distributed.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

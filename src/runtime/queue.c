@@ -106,16 +106,18 @@ int wd_queue_push(wd_queue *q, const wd_msg *m)
 {
     uint64_t rows = msg_rows(m);
     pthread_mutex_lock(&q->mu);
-    int64_t wait_from = 0;
+    int64_t mark = 0;
     while (!stopped(q) && q->count > 0 && q->rows + rows > q->cap_rows) {
-        if (!wait_from) wait_from = wd_mono_ns();
+        if (!mark) {
+            mark = wd_mono_ns();
+            q->pushes_blocked++;
+        }
         wd_cond_wait_ns(&q->not_full, &q->mu, WAIT_SLICE_NS);
-    }
-    if (wait_from) {
-        q->pushes_blocked++;
+        /* counted slice by slice: a subtask blocked for long shows it */
+        int64_t now = wd_mono_ns();
         if (tl_wait_ns)
-            atomic_fetch_add_explicit(tl_wait_ns, (uint64_t)(wd_mono_ns() - wait_from),
-                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(tl_wait_ns, (uint64_t)(now - mark), memory_order_relaxed);
+        mark = now;
     }
     if (stopped(q)) {
         pthread_mutex_unlock(&q->mu);

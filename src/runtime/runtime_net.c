@@ -128,13 +128,16 @@ static int enqueue(task *from, task *to, uint32_t chan, uint64_t rows, const wd_
     peer *p = &dp->peers[to->worker];
     int64_t *cr = &dp->credit[to->index][chan];
     pthread_mutex_lock(&p->mu);
-    int64_t t0 = 0;
+    int64_t mark = 0;
     while (*cr <= 0 && !p->dead && !atomic_load(&dp->quit) &&
            !atomic_load_explicit(&from->job->stop, memory_order_acquire)) {
-        if (!t0) t0 = wd_mono_ns();
+        if (!mark) mark = wd_mono_ns();
         wd_cond_wait_ns(&p->credit, &p->mu, SLICE_NS);
+        int64_t now = wd_mono_ns(); /* slice by slice, like queue pushes */
+        atomic_fetch_add_explicit(&from->backpressure_ns, (uint64_t)(now - mark),
+                                  memory_order_relaxed);
+        mark = now;
     }
-    if (t0) atomic_fetch_add_explicit(&from->backpressure_ns, wd_mono_ns() - t0, memory_order_relaxed);
     if (p->dead || atomic_load(&dp->quit) ||
         atomic_load_explicit(&from->job->stop, memory_order_acquire)) {
         pthread_mutex_unlock(&p->mu);
@@ -276,6 +279,12 @@ static int dispatch(peer *p, const uint8_t *f, uint32_t len, wd_error *err)
         if (edge >= j->g->nedges || j->g->edges[edge].to != t->chain->nodes[0]->id)
             return wd_err(err, WD_ECORRUPT, "batch frame on unknown edge %u", edge);
         const wd_edge *e = &j->g->edges[edge];
+        /* the channel must be one of that edge's: its batches have its schema */
+        uint32_t width = e->kind == WD_E_FORWARD
+                             ? 1
+                             : j->chains.chains[j->chains.chain_of[e->from]].parallelism;
+        if (chan < j->chan_base[edge] || chan >= j->chan_base[edge] + width)
+            return wd_err(err, WD_ECORRUPT, "batch frame for channel %u on edge %u", chan, edge);
         m.kind = WD_MSG_BATCH;
         m.input = e->to_input;
         int rc = wd_batch_wire_decode(j->g->nodes[e->from]->out_schema, r.p,

@@ -6,8 +6,11 @@
 #     from its last checkpoint, and the two-phase sinks' output equals an
 #     undisturbed run (nothing lost, nothing repeated);
 #  3. without checkpoints a lost worker fails the job with the reason;
-#  4. garbage sent to the controller's port is refused, the job goes on;
-#  5. bad options are clear errors.
+#  4. garbage sent to the controller's port is refused, the job goes on,
+#     and the controller's /metrics has every worker's subtasks;
+#  5. bad options are clear errors;
+#  6. a blocked sink stalls the sources of the other worker too (credit
+#     flow control), counted as backpressure, and the job then completes.
 # Usage: distributed.sh WADI_BINARY
 set -u
 wadi=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -122,6 +125,33 @@ grep -q "control frame of" "$tmp/q4.err" || fail "oversized frame not reported"
 grep -q "2 workers for parallelism 1" "$tmp/o.err" || fail "more workers than subtasks: $(cat "$tmp/o.err")"
 "$wadi" run --scheduler yarn "$tmp/q1.sql" >/dev/null 2>"$tmp/o.err"
 grep -q "process or node" "$tmp/o.err" || fail "unknown scheduler: $(cat "$tmp/o.err")"
+
+# ---- 6. a slow consumer backpressures remote producers ---------------------------------
+cat >"$tmp/q6.sql" <<'EOF'
+CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '1000000', event_count = '3000000',
+                           paced = 'false', base_time = '2026-01-01T00:00:00Z');
+SELECT b.bid.auction AS auction, b.bid.price AS price, a.auction.seller AS seller
+FROM nexmark b JOIN nexmark a ON b.bid.auction = a.auction.id;
+EOF
+mport=$((port + 2))
+# stdout is a pipe nobody reads for 4 s: the join's sink blocks
+( timeout 120 "$wadi" run -p 2 --workers 2 --metrics-port "$mport" "$tmp/q6.sql" 2>"$tmp/q6.err" |
+    { sleep 4; wc -l >"$tmp/q6.count"; } ) &
+reader=$!
+sleep 2.5
+curl -s -m 5 "http://127.0.0.1:$mport/metrics" >"$tmp/q6.m1"
+sleep 1
+curl -s -m 5 "http://127.0.0.1:$mport/metrics" >"$tmp/q6.m2"
+src_rows() { grep '^wadi_subtask_rows_in_total{chain="source' "$1" | awk '{s += $2} END {print s + 0}'; }
+r1=$(src_rows "$tmp/q6.m1"); r2=$(src_rows "$tmp/q6.m2")
+bp=$(grep '^wadi_subtask_backpressure_seconds_total{' "$tmp/q6.m2" | awk '{s += $2} END {print s + 0}')
+[ "$r1" -gt 0 ] && [ "$r1" = "$r2" ] ||
+    fail "sources went on while the sink was blocked: $r1 then $r2 rows read"
+awk -v b="$bp" 'BEGIN {exit !(b > 0.5)}' || fail "no backpressure time counted while blocked: $bp s"
+wait "$reader"
+n=$(cat "$tmp/q6.count" 2>/dev/null || echo 0)
+[ "$n" -gt 100000 ] || fail "the blocked job wrote $n rows once unblocked: $(tail -c 300 "$tmp/q6.err")"
+[ "$r1" -lt 6000000 ] && echo "ok: sources stalled at $r1 rows while the sink was blocked ($bp s of backpressure); $n rows after"
 
 if grep -q -E 'Sanitizer|runtime error' "$tmp"/*.err; then
     fail "sanitizer report: $(grep -h -m1 -E 'Sanitizer|runtime error' "$tmp"/*.err)"
