@@ -3,8 +3,9 @@
 #  1. results across worker processes (every shuffle crossing TCP) equal the
 #     same query in one process, for aggregates and joins;
 #  2. workers killed with SIGKILL: the controller recovers the job by itself
-#     from its last checkpoint, and the two-phase sinks' output equals an
-#     undisturbed run (nothing lost, nothing repeated);
+#     from its last checkpoint; then a SIGINT stop (final checkpoint) and a
+#     resume over three workers at -p 3; the two-phase sinks' output equals
+#     an undisturbed run (nothing lost, nothing repeated);
 #  3. without checkpoints a lost worker fails the job with the reason;
 #  4. garbage sent to the controller's port is refused, the job goes on,
 #     and the controller's /metrics has every worker's subtasks;
@@ -67,7 +68,23 @@ for round in 1 2; do
     w=$(workers_of "$ctl" | sed -n "${round}p;1p" | tail -1)
     [ -n "$w" ] && kill -KILL "$w" 2>/dev/null && kills=$((kills + 1))
 done
-wait "$ctl"; rc=$?
+# then stop it with SIGINT (a final checkpoint) and resume it over three
+# workers at -p 3 (a rescale across processes)
+sleep 1.5
+c=$(pgrep -P "$ctl" | head -1)
+stopped=0
+if [ -n "$c" ] && kill -INT "$c" 2>/dev/null; then
+    wait "$ctl"; rc=$?
+    [ "$rc" -eq 0 ] || fail "SIGINT stop exited $rc: $(tail -c 400 "$tmp/eo.err")"
+    if grep -q "Stopping" "$tmp/eo.err"; then
+        stopped=1
+        timeout -s KILL 180 "$wadi" run -p 3 --workers 3 -s "$tmp/state" --checkpoint-interval 300ms \
+            "$tmp/eo.sql" >/dev/null 2>>"$tmp/eo.err"
+        rc=$?
+    fi
+else
+    wait "$ctl"; rc=$?
+fi
 [ "$rc" -eq 0 ] || fail "the job did not finish after recovering (exit $rc): $(tail -c 400 "$tmp/eo.err")"
 nrec=$(grep -c "Running -> Recovering" "$tmp/eo.err")
 [ "$nrec" -ge 1 ] || fail "no recovery logged after $kills kills"
@@ -75,7 +92,7 @@ grep -q "restoring checkpoint" "$tmp/eo.err" || fail "no run restored a checkpoi
 committed "$tmp/eo" >"$tmp/eo.lines"
 nref=$(wc -l <"$tmp/ref.lines")
 if cmp -s "$tmp/ref.lines" "$tmp/eo.lines"; then
-    echo "ok: $nref lines, identical after $kills worker SIGKILLs and $nrec recoveries"
+    echo "ok: $nref lines, identical after $kills worker SIGKILLs, $nrec recoveries and $stopped stop and resume at -p 3 over 3 workers"
 else
     fail "after $kills kills: $nref lines expected, $(wc -l <"$tmp/eo.lines") committed" \
          "($(comm -23 "$tmp/ref.lines" "$tmp/eo.lines" | wc -l) lost," \
