@@ -114,7 +114,8 @@ struct wd_controller {
     char fail_msg[1024];
     node nodes[MAX_NODES];
     uint32_t nnodes;
-    uint32_t restarts;
+    uint32_t restarts;       /* since the job last ran for STABLE_NS */
+    uint32_t total_restarts;
     uint64_t last_epoch;
     uint64_t totals[4];      /* counters of runs that ended */
     uint32_t nchains;
@@ -832,6 +833,7 @@ int wd_ctl_run(wd_controller *c, wd_error *err)
             return wd_err(err, WD_EIO, "%s; the job takes no checkpoints (-s), so it cannot "
                                        "recover", why);
         }
+        c->total_restarts++;
         if (++c->restarts > max) {
             set_state(c, WD_JS_FAILED, why);
             return wd_err(err, WD_EIO, "%s; gave up after %u restarts", why, max);
@@ -971,6 +973,9 @@ uint32_t wd_ctl_metrics(wd_controller *c, wd_task_metrics *out, uint32_t cap, wd
     default: info->state = WD_JOB_RUNNING; break;
     }
     info->started_ns = c->started_ns;
+    snprintf(info->phase, sizeof info->phase, "%s", wd_ctl_state_name(c->state));
+    info->attempt = (uint32_t)(c->run & 0xffffffffu);
+    info->restarts = c->total_restarts;
     wd_coord_stats st = c->ckpt;
     /* c->mu keeps the attempt's coordinator from being freed (teardown);
      * its hooks are never called under its own lock, so this order is safe */

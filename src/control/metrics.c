@@ -171,6 +171,13 @@ static void put_job(wd_buf *out, const wd_job_info *job)
     for (int s = WD_JOB_RUNNING; s <= WD_JOB_FAILED; s++)
         wd_buf_printf(out, "wadi_job_state{state=\"%s\"} %d\n", wd_job_state_name(s),
                       job->state == (uint32_t)s);
+    if (job->phase[0]) {
+        put_family_head(out, "wadi_job_phase", "gauge",
+                        "The controller's state of a distributed job (Running, Recovering, ...).");
+        wd_buf_printf(out, "wadi_job_phase{phase=\"%s\"} 1\n", job->phase);
+        put_job_value(out, "wadi_job_restarts_total", "counter",
+                      "Recoveries from lost workers since the job started.", "%u", job->restarts);
+    }
     put_job_seconds(out, "wadi_job_start_time_seconds",
                     "When the job started, in seconds since the epoch.", job->started_ns);
     if (!job->checkpointing) return;
@@ -289,6 +296,11 @@ void wd_metrics_status_json(const wd_task_metrics *m, uint32_t n, int64_t now_ns
     totals t = sum(m, n);
     json_t *o = json_object();
     json_object_set_new(o, "state", json_string(wd_job_state_name(job->state)));
+    if (job->phase[0]) {
+        json_object_set_new(o, "phase", json_string(job->phase));
+        json_object_set_new(o, "attempt", json_integer(job->attempt));
+        json_object_set_new(o, "restarts", json_integer(job->restarts));
+    }
     json_object_set_new(o, "uptime_seconds", json_seconds(now_ns - job->started_ns));
     json_object_set_new(o, "source_rows", json_u64(t.source_rows));
     json_object_set_new(o, "sink_rows", json_u64(t.sink_rows));

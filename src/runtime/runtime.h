@@ -178,6 +178,10 @@ typedef struct wd_job_info {
     uint64_t ckpt_completed, ckpt_failed; /* epochs since the start */
     int64_t ckpt_duration_ns;   /* that epoch's: start → manifest written */
     int64_t ckpt_done_ns;       /* wall clock when it completed (0: unknown) */
+    /* a distributed job: the controller's state ("Recovering", …; "" in one
+     * process), its attempt and the restarts so far */
+    char phase[16];
+    uint32_t attempt, restarts;
 } wd_job_info;
 
 /* Fill *out; safe while the job runs. */

@@ -130,6 +130,9 @@ nsub=$(grep -c '^wadi_subtask_rows_in_total{' "$tmp/q4.metrics")
 nbusy=$(grep '^wadi_subtask_rows_in_total{' "$tmp/q4.metrics" | awk '$2 > 0' | wc -l)
 [ "$nsub" -ge 4 ] && [ "$nbusy" -ge 4 ] ||
     fail "/metrics over workers: $nsub subtask series, $nbusy with rows: $(head -c 300 "$tmp/q4.metrics")"
+grep -q '^wadi_job_phase{phase="Running"} 1' "$tmp/q4.metrics" || fail "no job phase in /metrics"
+curl -s -m 5 "http://127.0.0.1:$mport/status" | grep -q '"phase": *"Running"' ||
+    fail "/status has no phase: $(curl -s -m 5 "http://127.0.0.1:$mport/status" | head -c 200)"
 wait "$ctl"; rc=$?
 [ "$rc" -eq 0 ] || fail "garbage on the controller's port broke the job (exit $rc): $(tail -c 300 "$tmp/q4.err")"
 grep -q "bad magic" "$tmp/q4.err" || fail "bad magic not reported: $(head -c 300 "$tmp/q4.err")"
