@@ -1479,17 +1479,7 @@ static int join_end(wd_op *op, wd_error *err)
 static int join_tick(wd_op *op, int64_t now, wd_error *err)
 {
     join *j = op->state;
-    if (!j->ttl) return 0;
-    if (j->now == INT64_MIN) j->t0 = now;
-    if (now < j->now) return 0; /* the clock went back: wait */
-    j->now = now;
-    int64_t every = j->ttl / 4 > 0 ? j->ttl / 4 : 1;
-    if (j->last_scan == INT64_MIN) {
-        j->last_scan = now;
-    } else if (now - j->last_scan >= every) {
-        j->last_scan = now;
-        ttl_expire(j);
-    }
+    if (j->ttl && wd_ttl_tick(&j->t0, &j->now, &j->last_scan, j->ttl, now)) ttl_expire(j);
     return 0;
 }
 
@@ -1619,16 +1609,9 @@ static void snap_side(const join *j, const jtable *t, uint32_t s, int64_t bts, w
 static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
 {
     join *j = op->state;
-    int rc = wd_snap_table_begin(o, JT_META, WD_SNAP_GLOBAL, err);
+    int rc = wd_ttl_meta_write(o, JT_META, JSNAP_VERSION, j->fp, j->t0, j->now, j->last_scan,
+                               j->unit, err);
     if (rc < 0) return rc;
-    wd_buf *b = wd_snap_rec_begin(o, 0);
-    wd_snap_put_u32(b, JSNAP_VERSION);
-    wd_snap_put_u64(b, j->fp);
-    wd_snap_put_i64(b, j->t0);
-    wd_snap_put_i64(b, j->now);
-    wd_snap_put_i64(b, j->last_scan);
-    wd_snap_put_i64(b, j->unit);
-    wd_snap_rec_end(o);
     rc = wd_snap_table_begin(o, JT_ROWS, WD_SNAP_KEYED, err);
     if (rc < 0) return rc;
     size_t est = 0;
@@ -1653,48 +1636,14 @@ static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
  * of them. */
 static int restore_meta(join *j, wd_snap_in *r, wd_ttl_clock *clk, uint32_t nclk, wd_error *err)
 {
-    if (!wd_snap_in_has(r, JT_META))
-        return wd_err(err, WD_ECORRUPT, "join: the checkpoint has no '%s' state table", JT_META);
-    wd_snap_rec rec;
-    int rc;
-    bool any = false;
-    int64_t t0 = INT64_MAX, now = INT64_MIN, scan = INT64_MIN;
-    wd_snap_in_open(r, JT_META);
-    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
-        wd_rd d;
-        wd_rd_init(&d, rec.data, rec.len);
-        uint32_t ver = wd_rd_u32(&d);
-        uint64_t fp = wd_rd_u64(&d);
-        wd_ttl_clock c = {.have = true};
-        c.t0 = wd_rd_i64(&d);
-        c.now = wd_rd_i64(&d);
-        int64_t ls = wd_rd_i64(&d);
-        c.unit = wd_rd_i64(&d);
-        if (!wd_rd_done(&d) || !wd_ttl_clock_ok(&c) || !wd_ttl_time_ok(ls) ||
-            rec.from_subtask >= nclk || clk[rec.from_subtask].have)
-            return wd_snap_bad_record(r, err);
-        if (ver != JSNAP_VERSION)
-            return wd_err(err, WD_ECORRUPT,
-                          "join: the checkpoint holds join state in format %u; this build "
-                          "reads format %u",
-                          ver, JSNAP_VERSION);
-        if (fp != j->fp)
-            return wd_err(err, WD_ECORRUPT,
-                          "join: the checkpoint holds the state of another join (its kind, keys "
-                          "or columns changed)");
-        clk[rec.from_subtask] = c;
-        if (c.now != INT64_MIN) {
-            if (c.t0 < t0) t0 = c.t0;
-            if (c.now > now) now = c.now;
-        }
-        if (ls > scan) scan = ls;
-        any = true;
-    }
+    wd_ttl_clock m;
+    int64_t scan;
+    int rc = wd_ttl_meta_read(r, JT_META, "join", "its kind, keys or columns changed",
+                              JSNAP_VERSION, j->fp, clk, nclk, &m, &scan, err);
     if (rc < 0) return rc;
-    if (!any) return wd_err(err, WD_ECORRUPT, "join: state table '%s' is empty", JT_META);
     if (j->ttl) {
-        j->now = now;
-        j->t0 = now == INT64_MIN ? 0 : t0;
+        j->now = m.now;
+        j->t0 = m.t0;
         j->last_scan = scan;
     }
     return 0;
