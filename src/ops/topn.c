@@ -236,7 +236,7 @@ static void changes_reserve(tn_state *st, uint32_t m)
 static void diff(tn_state *st, const wd_slots *c, const tn_dirty *d)
 {
     tn_part *p = &st->parts[d->part];
-    const uint32_t *o = st->olds + d->old, *nw = kept(st, p);
+    const uint32_t *o = d->nold ? st->olds + d->old : NULL, *nw = kept(st, p);
     uint32_t no = d->nold, nn = p->n;
     changes_reserve(st, (st->nret > st->nins ? st->nret : st->nins) + no + nn);
     if (!st->hidden) {

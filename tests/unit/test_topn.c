@@ -76,8 +76,11 @@ static int64_t cell(const wd_col *c, uint32_t i)
     if (!wd_col_valid(c, i)) return NUL;
     if (c->type->id == WD_T_TEXT) {
         wd_str s = WD_COL_GET(c, wd_str, i);
-        assert_true(s.len >= 2 && s.ptr[0] == 's');
-        return strtoll(s.ptr + 1, NULL, 10);
+        char buf[24];
+        assert_true(s.len >= 2 && s.len < sizeof buf && s.ptr[0] == 's');
+        memcpy(buf, s.ptr + 1, s.len - 1);
+        buf[s.len - 1] = 0;
+        return strtoll(buf, NULL, 10);
     }
     return WD_COL_GET(c, int64_t, i);
 }
