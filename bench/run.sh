@@ -10,7 +10,7 @@ wadi=build/wadi
 EVENTS=${EVENTS:-20000000}
 RUNS=${RUNS:-3}
 QUERIES=${QUERIES:-"gen q0 q1 q2 q22 q14 q5 q11 q12 hop_avg tumble_count hop1000_count q3 q8"}
-STATEFUL=${STATEFUL:-"q15 q16 q17 updating_1m q20 q7 q18 q19 q4"}
+STATEFUL=${STATEFUL:-"q15 q16 q17 updating_1m q20 q7 q18 q19 q4 q9"}
 PARALLELISM=${PARALLELISM:-"1 2"}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 

@@ -10,9 +10,10 @@
  *
  * Exports: wd_col_init, wd_col_valid_alloc, wd_col_set_null,
  * wd_col_reserve, wd_col_null_count, wd_col_gather, wd_col_expand_const,
- * wd_str_copy, wd_batch_new, wd_batch_new_empty, wd_batch_retain,
- * wd_batch_release, wd_batch_borrow, wd_batch_seal, wd_batch_gather,
- * wd_batch_bytes, wd_schema_make, wd_field_is_hidden, wd_batch_dump.
+ * wd_col_append, wd_str_copy, wd_batch_new, wd_batch_new_empty,
+ * wd_batch_retain, wd_batch_release, wd_batch_borrow, wd_batch_seal,
+ * wd_batch_gather, wd_batch_expand_consts, wd_batch_bytes,
+ * wd_schema_make, wd_field_is_hidden, wd_batch_dump.
  */
 #include "batch/batch.h"
 
@@ -291,6 +292,87 @@ void wd_col_expand_const(wd_col *dst, const wd_col *src, uint32_t n, wd_arena *a
     wd_col_gather(dst, &one, zeros, n, a);
 }
 
+/* Append rows of src to dst (see batch.h).  List element indexes use
+ * scratch allocated here, one per call. */
+void wd_col_append(wd_col *dst, const wd_col *src, const uint32_t *idx, uint32_t n, wd_arena *a,
+                   bool copy)
+{
+    if (n == 0) return;
+    uint32_t at = dst->len;
+    wd_col_reserve(dst, at + n, a);
+    if (src->valid) {
+        uint8_t *v = wd_col_valid_alloc(dst, a);
+        for (uint32_t i = 0; i < n; i++) v[at + i] = src->valid[idx ? idx[i] : i];
+    } else if (dst->valid) {
+        memset(dst->valid + at, dst->type->id == WD_T_NULL ? 0 : 1, n);
+    }
+    const wd_type *t = dst->type ? dst->type : WD_TYPE_NULL;
+    switch (t->id) {
+    case WD_T_NULL:
+        wd_col_valid_alloc(dst, a);
+        memset(dst->valid + at, 0, n);
+        break;
+    case WD_T_STRUCT:
+        for (uint32_t f = 0; f < t->nfields; f++) {
+            dst->child[f].len = at; /* children follow their parent row for row */
+            wd_col_append(&dst->child[f], &src->child[f], idx, n, a, copy);
+        }
+        break;
+    case WD_T_LIST: {
+        const uint32_t *so = src->data;
+        uint32_t *d = dst->data;
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t r = idx ? idx[i] : i;
+            total += so ? so[r + 1] - so[r] : 0;
+        }
+        if (WD_UNLIKELY(d[at] + total > UINT32_MAX)) wd_panic("list column over 2^32 elements");
+        size_t esz = mul_size(total ? total : 1, sizeof(uint32_t));
+        uint32_t *eidx = wd_malloc(esz);
+        if (WD_UNLIKELY(!eidx)) eidx = wd_malloc(esz);
+        if (WD_UNLIKELY(!eidx)) wd_panic("out of memory appending a list column");
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t r = idx ? idx[i] : i;
+            if (so)
+                for (uint32_t e = so[r]; e < so[r + 1]; e++) eidx[k++] = e;
+            d[at + i + 1] = d[at] + k;
+        }
+        if (src->child) wd_col_append(dst->child, src->child, eidx, k, a, copy);
+        wd_free(eidx);
+        break;
+    }
+    case WD_T_TEXT:
+    case WD_T_BYTES:
+    case WD_T_JSON: {
+        const wd_str *s = src->data;
+        wd_str *d = dst->data;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t r = idx ? idx[i] : i;
+            wd_str v = s[r];
+            if (src->valid && !src->valid[r]) v = wd_str_make("", 0); /* a NULL's view: unset */
+            d[at + i] = copy && v.len ? wd_str_copy(a, v.ptr, v.len) : v;
+        }
+        break;
+    }
+    default: {
+        size_t w = wd_type_width(t->id);
+        if (!w) break;
+        char *d = (char *)dst->data + (size_t)at * w;
+        const char *s = src->data;
+        if (!idx) {
+            memcpy(d, s, (size_t)n * w);
+        } else if (w == 8) {
+            for (uint32_t i = 0; i < n; i++) memcpy(d + (size_t)i * 8, s + (size_t)idx[i] * 8, 8);
+        } else {
+            for (uint32_t i = 0; i < n; i++) memcpy(d + (size_t)i * w, s + (size_t)idx[i] * w, w);
+        }
+        break;
+    }
+    }
+    dst->len = at + n;
+}
+
 wd_str wd_str_copy(wd_arena *a, const char *p, size_t n)
 {
     if (n == 0 || !p) return wd_str_make("", 0);
@@ -465,6 +547,21 @@ uint64_t wd_batch_bytes(const wd_batch *b)
     for (uint32_t i = 0; i < b->schema->nfields; i++)
         bytes += col_bytes(&b->cols[i], b->nrows, NULL);
     return bytes;
+}
+
+wd_batch *wd_batch_expand_consts(wd_batch *in)
+{
+    uint32_t nf = in->schema->nfields, k;
+    for (k = 0; k < nf; k++)
+        if (in->cols[k].flags & WD_COL_CONST) break;
+    if (k == nf) return in;
+    wd_batch *b = wd_batch_new_empty(in->schema);
+    if (!b) return NULL;
+    wd_batch_borrow(b, in);
+    for (uint32_t f = 0; f < nf; f++)
+        wd_col_expand_const(&b->cols[f], &in->cols[f], in->nrows, &b->arena);
+    b->nrows = in->nrows;
+    return b;
 }
 
 bool wd_field_is_hidden(const char *name) { return name && strcmp(name, "_timestamp") == 0; }

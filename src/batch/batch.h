@@ -102,6 +102,16 @@ void wd_col_gather(wd_col *dst, const wd_col *src, const uint32_t *idx, uint32_t
 /* Expand a constant column into n physical rows (dst initialised in a). */
 void wd_col_expand_const(wd_col *dst, const wd_col *src, uint32_t n, wd_arena *a);
 
+/*
+ * Append rows idx[0..n) (rows 0..n when idx is NULL) of the non-constant
+ * column src to the builder column dst (same type), whose buffers live in
+ * arena a, growing them as needed.  copy: text bytes are copied into a, so
+ * dst never points into src; otherwise views are kept and the caller keeps
+ * src's batch alive (wd_batch_borrow).
+ */
+void wd_col_append(wd_col *dst, const wd_col *src, const uint32_t *idx, uint32_t n, wd_arena *a,
+                   bool copy);
+
 /* Copy a string into arena a and return the view. */
 wd_str wd_str_copy(wd_arena *a, const char *p, size_t n);
 static inline wd_str wd_str_make(const char *p, uint32_t n)
@@ -149,6 +159,11 @@ wd_batch *wd_batch_gather(wd_batch *b, const uint32_t *idx, uint32_t n);
  * result is then an estimate, the same for the same batch).
  */
 uint64_t wd_batch_bytes(const wd_batch *b); /* NULL: 0 */
+
+/* in with every constant column expanded: a new batch that borrows in (a
+ * reference for the caller, NULL when it cannot be allocated), or in itself
+ * when no column is constant. */
+wd_batch *wd_batch_expand_consts(wd_batch *in);
 
 /* Index of the hidden _timestamp field in a schema. */
 static inline uint32_t wd_schema_ts_index(const wd_type *schema) { return schema->nfields - 1; }

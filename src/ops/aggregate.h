@@ -100,9 +100,48 @@ typedef struct wd_winfn_spec {
     uint32_t ncalls;
     const wd_wf_call *calls;
     int64_t limit;
+    /* Over an unwindowed input (wd_op_topn_vt, below). */
+    bool updating;
+    bool rank_hidden;   /* nothing reads the row number but `<= limit` */
+    int64_t ttl_ns;     /* forget a partition without rows for this long; 0: never */
 } wd_winfn_spec;
 
 extern const wd_op_vt wd_op_winfn_vt;
+
+/*
+ * The updating top-N: ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) over
+ * an unwindowed, append-only input, kept to row numbers <= limit (spec:
+ * one ROW_NUMBER call, limit > 0, updating).  Rows are ordered by the
+ * ORDER BY keys, then by every input column (_timestamp included), so the
+ * rows kept do not depend on arrival order.  Per partition it keeps the
+ * limit first rows, and after each input batch emits the difference with
+ * what it emitted before: a retraction of each row that left the top N and
+ * an insert of each row that entered it, retractions first.  With the row
+ * number visible, a row whose number changed is retracted with its old
+ * number and inserted with its new one; with rank_hidden, rows only
+ * entering or leaving count (their row-number column holds 1).  Input
+ * retractions are refused (WD_EUNSUPPORTED).  Output: the input columns,
+ * the row number, _timestamp (each row's own).  A partition that receives
+ * no row for ttl_ns of processing time (on_tick) is forgotten without a
+ * retraction.  Checkpoints: each kept row a keyed record tagged with its
+ * partition's shuffle hash, restored at any parallelism; state of another
+ * layout is refused (WD_ECORRUPT).
+ */
+extern const wd_op_vt wd_op_topn_vt;
+
+/* What an open wd_op_topn_vt instance holds (tests, memory reports). */
+typedef struct wd_topn_stats {
+    uint64_t partitions;   /* partitions holding rows */
+    uint64_t rows;         /* rows kept (at most limit per partition) */
+    uint64_t stored;       /* rows in the store, evicted ones not yet compacted away included */
+} wd_topn_stats;
+void wd_op_topn_stats(const wd_op *op, wd_topn_stats *out);
+
+/* window_agg.c: a group table holding the groups live[0..n) of g, in that
+ * order; newslot[i] gets live[i]'s slot in it (updating aggregates and the
+ * top-N drop expired keys with it). */
+wd_groups *wd_op__agg_regroup(const wd_groups *g, const wd_type *const *kt, uint32_t nkeys,
+                              const uint32_t *live, uint32_t n, uint32_t *newslot);
 
 /*
  * Rows an open wd_op_winfn_vt instance holds, for tests and memory

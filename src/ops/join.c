@@ -134,10 +134,12 @@ typedef struct jchunk {
     uint32_t used, cap;
 } jchunk;
 
-/* A min-heap of record ids of one side (see the interval section). */
+/* A min-heap of record ids of one side (see the interval section), each
+ * with its key beside it: sifting reads no record. */
 typedef struct jheap {
     uint32_t *v;
-    uint32_t n, cap;
+    int64_t *k;
+    uint32_t n, cap, kcap;
 } jheap;
 
 /* Rows of one side: records in fixed chunks (ids are stable, nothing is
@@ -392,7 +394,9 @@ static void side_free(jside *s)
     wd_free(s->rch);
     bytes_free(s->bch, s->nbch);
     wd_free(s->release.v);
+    wd_free(s->release.k);
     wd_free(s->hold.v);
+    wd_free(s->hold.k);
     wd_free(s->hpos);
     side_init(s);
 }
@@ -401,7 +405,8 @@ static size_t side_bytes(const jside *s)
 {
     return (size_t)s->nrch * REC_CHUNK * sizeof(jrec) + (size_t)s->caprch * sizeof(jrec *) +
            s->bcap + (size_t)s->capbch * sizeof(jchunk) +
-           ((size_t)s->release.cap + s->hold.cap + s->caphpos) * sizeof(uint32_t);
+           ((size_t)s->release.cap + s->hold.cap + s->caphpos) * sizeof(uint32_t) +
+           ((size_t)s->release.kcap + s->hold.kcap) * sizeof(int64_t);
 }
 
 /* ---- tables ---------------------------------------------------------------------- */
@@ -554,73 +559,73 @@ static inline int64_t heap_key(const join *j, const jside *sd, uint32_t s, const
     return h == &sd->hold ? R(sd, id)->ts : rel_bound(j, sd, s, id);
 }
 
-/* Put record id at position i of h. */
-static inline void heap_set(jside *sd, jheap *h, uint32_t i, uint32_t id)
+/* Put record id, of key k, at position i of h. */
+static inline void heap_set(jside *sd, jheap *h, uint32_t i, uint32_t id, int64_t k)
 {
     h->v[i] = id;
+    h->k[i] = k;
     if (h == &sd->hold) sd->hpos[id] = i;
 }
 
-/* Record id at position i of h, moved up to its place. */
-static void heap_sift_up(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t i, uint32_t id)
+/* Record id of key k at position i of h, moved up to its place. */
+static void heap_sift_up(jside *sd, jheap *h, uint32_t i, uint32_t id, int64_t k)
 {
-    int64_t k = heap_key(j, sd, s, h, id);
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
-        if (heap_key(j, sd, s, h, h->v[p]) <= k) break;
-        heap_set(sd, h, i, h->v[p]);
+        if (h->k[p] <= k) break;
+        heap_set(sd, h, i, h->v[p], h->k[p]);
         i = p;
     }
-    heap_set(sd, h, i, id);
+    heap_set(sd, h, i, id, k);
 }
 
-/* Record id at position i of h, moved down to its place. */
-static void heap_sift_down(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t i,
-                           uint32_t id)
+/* Record id of key k at position i of h, moved down to its place. */
+static void heap_sift_down(jside *sd, jheap *h, uint32_t i, uint32_t id, int64_t k)
 {
     uint32_t n = h->n;
-    int64_t k = heap_key(j, sd, s, h, id);
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && heap_key(j, sd, s, h, h->v[c + 1]) < heap_key(j, sd, s, h, h->v[c]))
-            c++;
-        if (heap_key(j, sd, s, h, h->v[c]) >= k) break;
-        heap_set(sd, h, i, h->v[c]);
+        if (c + 1 < n && h->k[c + 1] < h->k[c]) c++;
+        if (h->k[c] >= k) break;
+        heap_set(sd, h, i, h->v[c], h->k[c]);
         i = c;
     }
-    heap_set(sd, h, i, id);
+    heap_set(sd, h, i, id, k);
 }
 
 /* Add id at the end of h, unordered (heap_push orders it, heap_build all). */
-static uint32_t heap_append(jside *sd, jheap *h, uint32_t id)
+static uint32_t heap_append(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t id)
 {
     grow(&h->v, &h->cap, h->n + 1, sizeof(uint32_t));
-    heap_set(sd, h, h->n, id);
+    grow(&h->k, &h->kcap, h->n + 1, sizeof(int64_t));
+    heap_set(sd, h, h->n, id, heap_key(j, sd, s, h, id));
     return h->n++;
 }
 
 static void heap_push(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t id)
 {
-    heap_sift_up(j, sd, s, h, heap_append(sd, h, id), id);
+    uint32_t i = heap_append(j, sd, s, h, id);
+    heap_sift_up(sd, h, i, id, h->k[i]);
 }
 
 /* Take the entry at position i out of h. */
-static uint32_t heap_remove(const join *j, jside *sd, uint32_t s, jheap *h, uint32_t i)
+static uint32_t heap_remove(jside *sd, jheap *h, uint32_t i)
 {
     uint32_t id = h->v[i], last = h->v[--h->n];
+    int64_t lk = h->k[h->n];
     if (h == &sd->hold) sd->hpos[id] = NONE;
     if (i < h->n) {
-        heap_sift_down(j, sd, s, h, i, last);
-        if (h->v[i] == last) heap_sift_up(j, sd, s, h, i, last);
+        heap_sift_down(sd, h, i, last, lk);
+        if (h->v[i] == last) heap_sift_up(sd, h, i, last, lk);
     }
     return id;
 }
 
 /* Order a heap whose entries were appended unordered (restore): O(n). */
-static void heap_build(const join *j, jside *sd, uint32_t s, jheap *h)
+static void heap_build(jside *sd, jheap *h)
 {
-    for (uint32_t i = h->n / 2; i-- > 0;) heap_sift_down(j, sd, s, h, i, h->v[i]);
+    for (uint32_t i = h->n / 2; i-- > 0;) heap_sift_down(sd, h, i, h->v[i], h->k[i]);
 }
 
 /* Stored row id of outer side s: unmatched rows wait in the hold heap. */
@@ -634,7 +639,7 @@ static void hold_track(const join *j, jside *sd, uint32_t s, uint32_t id, bool m
 /* Row id of outer side s has matched (or is gone): it holds nothing back. */
 static inline void hold_drop(const join *j, jside *sd, uint32_t s, uint32_t id)
 {
-    if (sd->hpos[id] != NONE) heap_remove(j, sd, s, &sd->hold, sd->hpos[id]);
+    if (sd->hpos[id] != NONE) heap_remove(sd, &sd->hold, sd->hpos[id]);
 }
 
 /* ---- building output rows ---------------------------------------------------------- */
@@ -1034,8 +1039,8 @@ static int interval_release(wd_op *op, join *j, int64_t wm, wd_error *err)
         jside *sd = &t->side[s];
         j->ndef = 0;
         while (sd->release.n &&
-               (wm == INT64_MAX || wm > rel_bound(j, sd, s, sd->release.v[0]))) {
-            uint32_t id = heap_remove(j, sd, s, &sd->release, 0);
+               (wm == INT64_MAX || wm > sd->release.k[0])) {
+            uint32_t id = heap_remove(sd, &sd->release, 0);
             grow(&j->deferred, &j->capdef, j->ndef + 1, sizeof(uint32_t));
             j->deferred[j->ndef++] = id;
             if (!j->outer[s] || R(sd, id)->slot >= SLOT_DEAD || sd->hpos[id] == NONE) continue;
@@ -1064,7 +1069,7 @@ static int64_t interval_out_watermark(const join *j, int64_t wm)
     for (uint32_t s = 0; s < 2; s++) {
         const jside *sd = &j->t.side[s];
         if (j->outer[s] && sd->hold.n) {
-            int64_t held = sat_sub(R(sd, sd->hold.v[0])->ts, 1);
+            int64_t held = sat_sub(sd->hold.k[0], 1);
             if (held < wm) wm = held;
         }
     }
@@ -1479,17 +1484,7 @@ static int join_end(wd_op *op, wd_error *err)
 static int join_tick(wd_op *op, int64_t now, wd_error *err)
 {
     join *j = op->state;
-    if (!j->ttl) return 0;
-    if (j->now == INT64_MIN) j->t0 = now;
-    if (now < j->now) return 0; /* the clock went back: wait */
-    j->now = now;
-    int64_t every = j->ttl / 4 > 0 ? j->ttl / 4 : 1;
-    if (j->last_scan == INT64_MIN) {
-        j->last_scan = now;
-    } else if (now - j->last_scan >= every) {
-        j->last_scan = now;
-        ttl_expire(j);
-    }
+    if (j->ttl && wd_ttl_tick(&j->t0, &j->now, &j->last_scan, j->ttl, now)) ttl_expire(j);
     return 0;
 }
 
@@ -1619,16 +1614,9 @@ static void snap_side(const join *j, const jtable *t, uint32_t s, int64_t bts, w
 static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
 {
     join *j = op->state;
-    int rc = wd_snap_table_begin(o, JT_META, WD_SNAP_GLOBAL, err);
+    int rc = wd_ttl_meta_write(o, JT_META, JSNAP_VERSION, j->fp, j->t0, j->now, j->last_scan,
+                               j->unit, err);
     if (rc < 0) return rc;
-    wd_buf *b = wd_snap_rec_begin(o, 0);
-    wd_snap_put_u32(b, JSNAP_VERSION);
-    wd_snap_put_u64(b, j->fp);
-    wd_snap_put_i64(b, j->t0);
-    wd_snap_put_i64(b, j->now);
-    wd_snap_put_i64(b, j->last_scan);
-    wd_snap_put_i64(b, j->unit);
-    wd_snap_rec_end(o);
     rc = wd_snap_table_begin(o, JT_ROWS, WD_SNAP_KEYED, err);
     if (rc < 0) return rc;
     size_t est = 0;
@@ -1653,48 +1641,14 @@ static int join_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
  * of them. */
 static int restore_meta(join *j, wd_snap_in *r, wd_ttl_clock *clk, uint32_t nclk, wd_error *err)
 {
-    if (!wd_snap_in_has(r, JT_META))
-        return wd_err(err, WD_ECORRUPT, "join: the checkpoint has no '%s' state table", JT_META);
-    wd_snap_rec rec;
-    int rc;
-    bool any = false;
-    int64_t t0 = INT64_MAX, now = INT64_MIN, scan = INT64_MIN;
-    wd_snap_in_open(r, JT_META);
-    while ((rc = wd_snap_in_next(r, &rec, err)) == 1) {
-        wd_rd d;
-        wd_rd_init(&d, rec.data, rec.len);
-        uint32_t ver = wd_rd_u32(&d);
-        uint64_t fp = wd_rd_u64(&d);
-        wd_ttl_clock c = {.have = true};
-        c.t0 = wd_rd_i64(&d);
-        c.now = wd_rd_i64(&d);
-        int64_t ls = wd_rd_i64(&d);
-        c.unit = wd_rd_i64(&d);
-        if (!wd_rd_done(&d) || !wd_ttl_clock_ok(&c) || !wd_ttl_time_ok(ls) ||
-            rec.from_subtask >= nclk || clk[rec.from_subtask].have)
-            return wd_snap_bad_record(r, err);
-        if (ver != JSNAP_VERSION)
-            return wd_err(err, WD_ECORRUPT,
-                          "join: the checkpoint holds join state in format %u; this build "
-                          "reads format %u",
-                          ver, JSNAP_VERSION);
-        if (fp != j->fp)
-            return wd_err(err, WD_ECORRUPT,
-                          "join: the checkpoint holds the state of another join (its kind, keys "
-                          "or columns changed)");
-        clk[rec.from_subtask] = c;
-        if (c.now != INT64_MIN) {
-            if (c.t0 < t0) t0 = c.t0;
-            if (c.now > now) now = c.now;
-        }
-        if (ls > scan) scan = ls;
-        any = true;
-    }
+    wd_ttl_clock m;
+    int64_t scan;
+    int rc = wd_ttl_meta_read(r, JT_META, "join", "its kind, keys or columns changed",
+                              JSNAP_VERSION, j->fp, clk, nclk, &m, &scan, err);
     if (rc < 0) return rc;
-    if (!any) return wd_err(err, WD_ECORRUPT, "join: state table '%s' is empty", JT_META);
     if (j->ttl) {
-        j->now = now;
-        j->t0 = now == INT64_MIN ? 0 : t0;
+        j->now = m.now;
+        j->t0 = m.t0;
         j->last_scan = scan;
     }
     return 0;
@@ -1783,7 +1737,7 @@ static int restore_row(wd_op *op, join *j, const wd_snap_rec *rec, const wd_ttl_
     jr->ts = ts;
     if (j->mode == WD_JM_INTERVAL) {
         jr->a.t = itime;
-        heap_append(sd, &sd->release, id); /* ordered once every row is in */
+        heap_append(j, sd, s, &sd->release, id); /* ordered once every row is in */
         if (j->outer[s]) hold_track(j, sd, s, id, matched);
     } else {
         jr->a.u.nmatch = nmatch;
@@ -1823,7 +1777,7 @@ static int join_restore(wd_op *op, wd_snap_in *r, wd_error *err)
         if (j->mode == WD_JM_INTERVAL)
             for (uint32_t s = 0; s < 2; s++) {
                 jside *sd = &j->t.side[s];
-                heap_build(j, sd, s, &sd->release);
+                heap_build(sd, &sd->release);
             }
     }
     return rc;

@@ -41,10 +41,6 @@
 #include "ops/aggregate.h"
 #include "ops/ttl.h"
 
-/* window_agg.c */
-wd_groups *wd_op__agg_regroup(const wd_groups *g, const wd_type *const *kt, uint32_t nkeys,
-                              const uint32_t *live, uint32_t n, uint32_t *newslot);
-
 #define F_DIRTY 1u
 #define F_EMITTED 2u
 #define F_EXPIRED 4u

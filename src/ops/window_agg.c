@@ -88,7 +88,7 @@ static const wd_type win_type = {.id = WD_T_STRUCT, .nfields = 2, .fields = win_
 /* The STRUCT<start TIMESTAMP, end TIMESTAMP> type of window columns (static). */
 const wd_type *wd_window_type(void) { return &win_type; }
 
-/* ---- group-table rebuild (shared with updating_agg.c) ---------------------- */
+/* ---- group-table rebuild (shared with updating_agg.c and topn.c) ----------- */
 
 /*
  * A new group table with the keys of slots live[0..n) of g (key types kt,

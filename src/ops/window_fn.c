@@ -44,6 +44,7 @@
 #include "batch/sort.h"
 #include "common/alloc.h"
 #include "ops/aggregate.h"
+#include "ops/rows.h"
 #include "runtime/runtime.h"
 #include "state/snapshot.h"
 
@@ -116,86 +117,6 @@ static bool type_has_views(const wd_type *t)
     return false;
 }
 
-/*
- * Append rows idx[0..n) (rows 0..n when idx is NULL) of the non-constant
- * column src to dst, whose buffers live in arena a.  copy: text bytes are
- * copied into a; otherwise views are kept and the caller keeps src's batch
- * alive.  List element indexes use tmp scratch allocated here (one per call).
- */
-static void col_append(wd_col *dst, const wd_col *src, const uint32_t *idx, uint32_t n,
-                       wd_arena *a, bool copy)
-{
-    if (n == 0) return;
-    uint32_t at = dst->len;
-    wd_col_reserve(dst, at + n, a);
-    if (src->valid) {
-        uint8_t *v = wd_col_valid_alloc(dst, a);
-        for (uint32_t i = 0; i < n; i++) v[at + i] = src->valid[idx ? idx[i] : i];
-    } else if (dst->valid) {
-        memset(dst->valid + at, dst->type->id == WD_T_NULL ? 0 : 1, n);
-    }
-    const wd_type *t = dst->type ? dst->type : WD_TYPE_NULL;
-    switch (t->id) {
-    case WD_T_NULL:
-        wd_col_valid_alloc(dst, a);
-        memset(dst->valid + at, 0, n);
-        break;
-    case WD_T_STRUCT:
-        for (uint32_t f = 0; f < t->nfields; f++) {
-            dst->child[f].len = at; /* children follow their parent row for row */
-            col_append(&dst->child[f], &src->child[f], idx, n, a, copy);
-        }
-        break;
-    case WD_T_LIST: {
-        const uint32_t *so = src->data;
-        uint32_t *d = dst->data;
-        uint64_t total = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t r = idx ? idx[i] : i;
-            total += so ? so[r + 1] - so[r] : 0;
-        }
-        if (WD_UNLIKELY(d[at] + total > UINT32_MAX)) wd_panic("list column over 2^32 elements");
-        uint32_t *eidx = wd_malloc((total ? total : 1) * sizeof *eidx);
-        uint32_t k = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t r = idx ? idx[i] : i;
-            if (so)
-                for (uint32_t e = so[r]; e < so[r + 1]; e++) eidx[k++] = e;
-            d[at + i + 1] = d[at] + k;
-        }
-        if (src->child) col_append(dst->child, src->child, eidx, k, a, copy);
-        wd_free(eidx);
-        break;
-    }
-    case WD_T_TEXT:
-    case WD_T_BYTES:
-    case WD_T_JSON: {
-        const wd_str *s = src->data;
-        wd_str *d = dst->data;
-        for (uint32_t i = 0; i < n; i++) {
-            wd_str v = s[idx ? idx[i] : i];
-            d[at + i] = copy && v.len ? wd_str_copy(a, v.ptr, v.len) : v;
-        }
-        break;
-    }
-    default: {
-        size_t w = wd_type_width(t->id);
-        if (!w) break;
-        char *d = (char *)dst->data + (size_t)at * w;
-        const char *s = src->data;
-        if (!idx) {
-            memcpy(d, s, (size_t)n * w);
-        } else if (w == 8) {
-            for (uint32_t i = 0; i < n; i++) memcpy(d + (size_t)i * 8, s + (size_t)idx[i] * 8, 8);
-        } else {
-            for (uint32_t i = 0; i < n; i++) memcpy(d + (size_t)i * w, s + (size_t)idx[i] * w, w);
-        }
-        break;
-    }
-    }
-    dst->len = at + n;
-}
-
 /* Append n NULL rows to dst (values zeroed, lists empty). */
 static void col_append_nulls(wd_col *dst, uint32_t n, wd_arena *a)
 {
@@ -265,70 +186,26 @@ static wf_bucket *bucket_get(wf_state *st, int64_t ts)
 
 /* ---- top-N candidates --------------------------------------------------------- */
 
-/*
- * While a run of input rows is offered to a bucket, admitted rows get store
- * slots base, base + 1, … before they are copied: slot base + k is input
- * row pend[k].  A slot therefore names a row in the store or in the input.
- */
-typedef struct topn_ctx {
-    const wd_col *store;
-    uint32_t base;
-    const wd_col *in;
-    const uint32_t *pend;
-    const wd_sort_key *okeys;  /* ORDER BY: ranks and peers */
-    uint32_t norder;
-    const wd_sort_key *fkeys;  /* ORDER BY, then every column: the row order */
-    uint32_t nfull;
-} topn_ctx;
-
-static inline const wd_col *slot_row(const topn_ctx *c, uint32_t slot, uint32_t *row)
-{
-    if (slot < c->base) {
-        *row = slot;
-        return c->store;
-    }
-    *row = c->pend[slot - c->base];
-    return c->in;
-}
-
-/* Order keys of two slots. */
-static inline int slot_keys_cmp(const topn_ctx *c, uint32_t a, uint32_t b)
-{
-    uint32_t ra, rb;
-    const wd_col *ca = slot_row(c, a, &ra), *cb = slot_row(c, b, &rb);
-    return wd_row_cmp2(ca, ra, cb, rb, c->okeys, c->norder);
-}
-
-/* The row order: ORDER BY keys, then every column, then arrival (slots
- * grow with arrival; only identical rows get that far). */
-static inline int slot_cmp(const topn_ctx *c, uint32_t a, uint32_t b)
-{
-    uint32_t ra, rb;
-    const wd_col *ca = slot_row(c, a, &ra), *cb = slot_row(c, b, &rb);
-    int r = wd_row_cmp2(ca, ra, cb, rb, c->fkeys, c->nfull);
-    return r ? r : (a > b) - (a < b);
-}
-
-static void heap_up(const topn_ctx *c, uint32_t *h, uint32_t i)
+static void heap_up(const wd_slots *c, uint32_t *h, uint32_t i)
 {
     uint32_t x = h[i];
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
-        if (slot_cmp(c, h[p], x) >= 0) break;
+        if (wd_slot_cmp(c, h[p], x) >= 0) break;
         h[i] = h[p];
         i = p;
     }
     h[i] = x;
 }
 
-static void heap_down(const topn_ctx *c, uint32_t *h, uint32_t n, uint32_t i)
+static void heap_down(const wd_slots *c, uint32_t *h, uint32_t n, uint32_t i)
 {
     uint32_t x = h[i];
     for (;;) {
         uint32_t l = 2 * i + 1;
         if (l >= n) break;
-        uint32_t m = l + 1 < n && slot_cmp(c, h[l + 1], h[l]) > 0 ? l + 1 : l;
-        if (slot_cmp(c, h[m], x) <= 0) break;
+        uint32_t m = l + 1 < n && wd_slot_cmp(c, h[l + 1], h[l]) > 0 ? l + 1 : l;
+        if (wd_slot_cmp(c, h[m], x) <= 0) break;
         h[i] = h[m];
         i = m;
     }
@@ -347,22 +224,22 @@ static void kept_grow(wf_bucket *b, wf_part *p)
 }
 
 /* First position of kept whose order keys are above slot's. */
-static uint32_t upper_bound(const topn_ctx *c, const wf_part *p, uint32_t slot)
+static uint32_t upper_bound(const wd_slots *c, const wf_part *p, uint32_t slot)
 {
     uint32_t lo = 0, hi = p->nkept;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (slot_keys_cmp(c, p->kept[mid], slot) <= 0) lo = mid + 1;
+        if (wd_slot_keys_cmp(c, p->kept[mid], slot) <= 0) lo = mid + 1;
         else hi = mid;
     }
     return lo;
 }
 
 /* Start of the tie group of the last kept row. */
-static uint32_t last_group_start(const topn_ctx *c, const wf_part *p)
+static uint32_t last_group_start(const wd_slots *c, const wf_part *p)
 {
     uint32_t g = p->nkept - 1;
-    while (g > 0 && slot_keys_cmp(c, p->kept[g - 1], p->kept[p->nkept - 1]) == 0) g--;
+    while (g > 0 && wd_slot_keys_cmp(c, p->kept[g - 1], p->kept[p->nkept - 1]) == 0) g--;
     return g;
 }
 
@@ -373,7 +250,7 @@ static uint32_t last_group_start(const topn_ctx *c, const wf_part *p)
  *   RANK: every row with fewer than limit rows strictly better.
  *   DENSE_RANK: every row among the limit best distinct values.
  */
-static bool offer(const wf_state *st, wf_bucket *b, const topn_ctx *c, wf_part *p, uint32_t slot,
+static bool offer(const wf_state *st, wf_bucket *b, const wd_slots *c, wf_part *p, uint32_t slot,
                   uint32_t *evicted)
 {
     uint64_t limit = (uint64_t)st->spec->limit;
@@ -385,7 +262,7 @@ static bool offer(const wf_state *st, wf_bucket *b, const topn_ctx *c, wf_part *
             heap_up(c, p->kept, p->nkept - 1);
             return true;
         }
-        if (slot_cmp(c, slot, p->kept[0]) > 0) return false; /* slot is the newest */
+        if (wd_slot_cmp(c, slot, p->kept[0]) > 0) return false; /* slot is the newest */
         p->kept[0] = slot;
         heap_down(c, p->kept, p->nkept, 0);
         *evicted = 1;
@@ -394,12 +271,12 @@ static bool offer(const wf_state *st, wf_bucket *b, const topn_ctx *c, wf_part *
     uint32_t n = p->nkept;
     bool dense = st->rank_kind == WD_WF_DENSE_RANK;
     if (dense) {
-        if (p->ngroups >= limit && slot_keys_cmp(c, slot, p->kept[n - 1]) > 0) return false;
-    } else if (n >= limit && slot_keys_cmp(c, p->kept[limit - 1], slot) < 0) {
+        if (p->ngroups >= limit && wd_slot_keys_cmp(c, slot, p->kept[n - 1]) > 0) return false;
+    } else if (n >= limit && wd_slot_keys_cmp(c, p->kept[limit - 1], slot) < 0) {
         return false; /* limit rows strictly better */
     }
     uint32_t pos = upper_bound(c, p, slot);
-    bool new_group = pos == 0 || slot_keys_cmp(c, p->kept[pos - 1], slot) != 0;
+    bool new_group = pos == 0 || wd_slot_keys_cmp(c, p->kept[pos - 1], slot) != 0;
     kept_grow(b, p);
     memmove(p->kept + pos + 1, p->kept + pos, (size_t)(n - pos) * sizeof *p->kept);
     p->kept[pos] = slot;
@@ -423,7 +300,7 @@ static bool offer(const wf_state *st, wf_bucket *b, const topn_ctx *c, wf_part *
 }
 
 /* The partition of input row r (hash h) in bucket b, created when new. */
-static wf_part *part_get(const wf_state *st, wf_bucket *b, const topn_ctx *c, uint64_t h,
+static wf_part *part_get(const wf_state *st, wf_bucket *b, const wd_slots *c, uint64_t h,
                          uint32_t r, bool *created)
 {
     if (!b->table || (b->nparts + 1) * 2 > b->tmask + 1) {
@@ -443,7 +320,7 @@ static wf_part *part_get(const wf_state *st, wf_bucket *b, const topn_ctx *c, ui
         wf_part *p = &b->parts[b->table[i] - 1];
         if (p->hash != h) continue;
         uint32_t row;
-        const wd_col *rc = slot_row(c, p->kept[0], &row);
+        const wd_col *rc = wd_slot_row(c, p->kept[0], &row);
         if (wd_row_cmp2(c->in, r, rc, row, st->pkeys, st->spec->npart) == 0) {
             *created = false;
             return p;
@@ -472,7 +349,7 @@ static void compact(wf_state *st, wf_bucket *b)
     wd_sort_rows(NULL, NULL, 0, L, k);
     wd_batch *ns = wd_batch_new(st->in_schema, k ? k : 1);
     for (uint32_t f = 0; f < st->nin; f++)
-        col_append(&ns->cols[f], &b->store->cols[f], L, k, &ns->arena, true);
+        wd_col_append(&ns->cols[f], &b->store->cols[f], L, k, &ns->arena, true);
     ns->nrows = k;
     for (uint32_t i = 0; i < b->nparts; i++) {
         wf_part *p = &b->parts[i];
@@ -495,7 +372,7 @@ static void compact(wf_state *st, wf_bucket *b)
 static void topn_run(wf_state *st, wf_bucket *b, const wd_batch *in, const uint32_t *rows,
                      uint32_t n)
 {
-    topn_ctx c = {b->store->cols, b->store->nrows, in->cols, st->pend,
+    wd_slots c = {b->store->cols, b->store->nrows, in->cols, st->pend,
                   st->spec->order, st->spec->norder, st->fkeys, st->nfull};
     uint32_t npend = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -516,7 +393,7 @@ static void topn_run(wf_state *st, wf_bucket *b, const wd_batch *in, const uint3
     }
     wd_batch *s = b->store;
     for (uint32_t f = 0; f < st->nin; f++)
-        col_append(&s->cols[f], &in->cols[f], st->pend, npend, &s->arena, true);
+        wd_col_append(&s->cols[f], &in->cols[f], st->pend, npend, &s->arena, true);
     s->nrows += npend;
     if (s->nrows > 2 * b->live + COMPACT_SLACK) compact(st, b);
 }
@@ -568,8 +445,8 @@ static void compute_shift(const wd_wf_call *call, const wd_batch *R, const uint3
             int64_t j = i - off;
             int c = j >= s && j < e ? 0 : def ? 1 : 2;
             if (c != cls && k) {
-                if (cls == 0) col_append(out, arg, tmp, k, a, false);
-                else if (cls == 1) col_append(out, def, tmp, k, a, false);
+                if (cls == 0) wd_col_append(out, arg, tmp, k, a, false);
+                else if (cls == 1) wd_col_append(out, def, tmp, k, a, false);
                 else col_append_nulls(out, k, a);
                 k = 0;
             }
@@ -578,8 +455,8 @@ static void compute_shift(const wd_wf_call *call, const wd_batch *R, const uint3
         }
     }
     if (k) {
-        if (cls == 0) col_append(out, arg, tmp, k, a, false);
-        else if (cls == 1) col_append(out, def, tmp, k, a, false);
+        if (cls == 0) wd_col_append(out, arg, tmp, k, a, false);
+        else if (cls == 1) wd_col_append(out, def, tmp, k, a, false);
         else col_append_nulls(out, k, a);
     }
 }
@@ -796,7 +673,7 @@ static wd_batch *plain_rows(const wf_state *st, wf_bucket *b)
     for (uint32_t i = 0; i <= b->nbatches; i++) {
         wd_batch *x = i < b->nbatches ? b->batches[i] : b->store;
         for (uint32_t f = 0; f < st->nin; f++)
-            col_append(&R->cols[f], &x->cols[f], NULL, x->nrows, &R->arena, false);
+            wd_col_append(&R->cols[f], &x->cols[f], NULL, x->nrows, &R->arena, false);
         if (st->has_views && x->nrows) wd_batch_borrow(R, x);
     }
     R->nrows = (uint32_t)total;
@@ -1011,21 +888,6 @@ static void wf_close(wd_op *op)
     op->state = NULL;
 }
 
-/* in with every constant column expanded (a new batch borrowing in), or in. */
-static wd_batch *expand_consts(wd_batch *in)
-{
-    uint32_t nf = in->schema->nfields, k;
-    for (k = 0; k < nf; k++)
-        if (in->cols[k].flags & WD_COL_CONST) break;
-    if (k == nf) return in;
-    wd_batch *b = wd_batch_new_empty(in->schema);
-    wd_batch_borrow(b, in);
-    for (uint32_t f = 0; f < nf; f++)
-        wd_col_expand_const(&b->cols[f], &in->cols[f], in->nrows, &b->arena);
-    b->nrows = in->nrows;
-    return b;
-}
-
 static int wf_batch(wd_op *op, uint32_t input, wd_batch *in, wd_error *err)
 {
     wf_state *st = op->state;
@@ -1039,7 +901,8 @@ static int wf_batch(wd_op *op, uint32_t input, wd_batch *in, wd_error *err)
     if (in->schema->nfields != st->nin)
         return wd_err(err, WD_EINTERNAL, "window function: batch has %u columns, expected %u",
                       in->schema->nfields, st->nin);
-    wd_batch *b = expand_consts(in);
+    wd_batch *b = wd_batch_expand_consts(in);
+    if (!b) return wd_err(err, WD_ENOMEM, "window function: out of memory");
     if (st->scap < n) {
         st->scap = n;
         st->hashes = wd_realloc(st->hashes, (size_t)n * sizeof *st->hashes);
@@ -1080,7 +943,7 @@ static int wf_batch(wd_op *op, uint32_t input, wd_batch *in, wd_error *err)
         } else { /* part of it: copy those rows (views keep b alive) */
             wd_batch *sb = bk->store;
             for (uint32_t f = 0; f < st->nin; f++)
-                col_append(&sb->cols[f], &b->cols[f], st->rows + s, e - s, &sb->arena, false);
+                wd_col_append(&sb->cols[f], &b->cols[f], st->rows + s, e - s, &sb->arena, false);
             sb->nrows += e - s;
             if (st->has_views) wd_batch_borrow(sb, b);
         }
@@ -1136,15 +999,14 @@ void wd_op_winfn_stats(const wd_op *op, uint64_t *held, uint64_t *live)
  * the shuffle in front of the operator routes by.  Snapshot walks the
  * buckets' retained batches and stores, hashing each batch's rows at once
  * (a top-N's partitions keep that hash); it allocates one array of hashes,
- * nothing per row.  Restore checks each record, decodes rows into batches
- * of WF_LOAD_ROWS, checks their hashes and feeds them back in as input:
- * the same admission logic rebuilds the buckets and heaps (the rows a
- * top-N kept are the best of their partitions, so it keeps them all
- * again), and the output does not depend on arrival order.
+ * nothing per row.  Restore (wd_rows_restore, ops/rows.h) checks each
+ * record, decodes rows into batches, checks their hashes and feeds them
+ * back in as input: the same admission logic rebuilds the buckets and
+ * heaps (the rows a top-N kept are the best of their partitions, so it
+ * keeps them all again), and the output does not depend on arrival order.
  */
 #define WF_META "wf_meta"
 #define WF_ROWS "wf_rows"
-#define WF_LOAD_ROWS 1024u
 #define WF_SNAP_VERSION 1u
 
 /* What the saved state depends on: the input types, the partition and
@@ -1153,13 +1015,8 @@ static uint64_t wf_fingerprint(const wf_state *st)
 {
     const wd_winfn_spec *s = st->spec;
     wd_buf b = WD_BUF_INIT;
-    wd_buf_printf(&b, "window_fn v%u in %u:", WF_SNAP_VERSION, st->nin);
-    for (uint32_t f = 0; f < st->nin; f++) wd_snap_describe_type(&b, st->in_schema->fields[f].type);
-    wd_buf_printf(&b, "|part %u:", s->npart);
-    for (uint32_t k = 0; k < s->npart; k++) wd_buf_printf(&b, "%d,", s->part_cols[k]);
-    wd_buf_printf(&b, "|order %u:", s->norder);
-    for (uint32_t k = 0; k < s->norder; k++)
-        wd_buf_printf(&b, "%d %d %d,", s->order[k].col, s->order[k].desc, s->order[k].nulls_first);
+    wd_buf_printf(&b, "window_fn v%u ", WF_SNAP_VERSION);
+    wd_rows_describe(&b, st->in_schema, s->part_cols, s->npart, s->order, s->norder);
     wd_buf_printf(&b, "|calls %u:", s->ncalls);
     for (uint32_t k = 0; k < s->ncalls; k++) wd_buf_printf(&b, "%d,", (int)s->calls[k].kind);
     wd_buf_printf(&b, "|limit %lld", (long long)s->limit);
@@ -1168,25 +1025,13 @@ static uint64_t wf_fingerprint(const wf_state *st)
     return h;
 }
 
-/* One record: row r of the columns of x, with key hash kh. */
-static void snap_row(const wf_state *st, const wd_batch *x, uint32_t r, uint32_t kh, wd_snap_out *o)
-{
-    size_t need = 0;
-    for (uint32_t f = 0; f < st->nin; f++) need += wd_value_enc_size(&x->cols[f], r);
-    wd_buf *buf = wd_snap_rec_begin(o, kh);
-    uint8_t *w = wd_buf_room(buf, need);
-    for (uint32_t f = 0; f < st->nin; f++) w = wd_value_encode(w, &x->cols[f], r);
-    wd_buf_commit(buf, w);
-    wd_snap_rec_end(o);
-}
-
 /* Every row of x (no limit); h has room for its hashes. */
 static void snap_batch(const wf_state *st, const wd_batch *x, uint64_t *h, wd_snap_out *o)
 {
     uint32_t np = st->spec->npart;
     for (uint32_t k = 0; k < np; k++) st->pcols[k] = x->cols[st->spec->part_cols[k]];
     wd_hash_rows(st->pcols, np, x->nrows, h);
-    for (uint32_t r = 0; r < x->nrows; r++) snap_row(st, x, r, (uint32_t)(h[r] >> 32), o);
+    for (uint32_t r = 0; r < x->nrows; r++) wd_rows_snap(o, x, r, (uint32_t)(h[r] >> 32), NULL, 0);
 }
 
 static int wf_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
@@ -1206,7 +1051,7 @@ static int wf_snapshot(wd_op *op, wd_snap_out *o, wd_error *err)
             for (uint32_t p = 0; p < bk->nparts; p++) {
                 const wf_part *pt = &bk->parts[p];
                 for (uint32_t k = 0; k < pt->nkept; k++)
-                    snap_row(st, bk->store, pt->kept[k], (uint32_t)(pt->hash >> 32), o);
+                    wd_rows_snap(o, bk->store, pt->kept[k], (uint32_t)(pt->hash >> 32), NULL, 0);
             }
         }
         return 0;
@@ -1258,45 +1103,10 @@ static int wf_restore_meta(const wf_state *st, wd_snap_in *r, wd_error *err)
     return 0;
 }
 
-/* Rows decoded from wf_rows, fed back in as input a batch at a time. */
-typedef struct wf_loader {
-    wd_batch *B;
-    uint32_t n;
-    uint32_t kh[WF_LOAD_ROWS];  /* each row's recorded key hash */
-    uint64_t h[WF_LOAD_ROWS];
-} wf_loader;
-
-/* A fresh batch to decode into. */
-static int loader_batch(const wf_state *st, wf_loader *L, wd_error *err)
+/* Restored rows: fed back in as input. */
+static int wf_feed(void *ctx, wd_batch *b, const wd_rows_meta *meta, wd_error *err)
 {
-    L->n = 0;
-    L->B = wd_batch_new_empty(st->in_schema);
-    if (!L->B) return wd_err(err, WD_ENOMEM, "window function: out of memory");
-    for (uint32_t f = 0; f < st->nin; f++)
-        wd_col_init(&L->B->cols[f], st->in_schema->fields[f].type, WF_LOAD_ROWS, &L->B->arena);
-    return 0;
-}
-
-/* Check the decoded rows' partition hashes and feed them in. */
-static int wf_feed(wd_op *op, wf_state *st, wf_loader *L, wd_error *err)
-{
-    if (L->n == 0) return 0;
-    wd_batch *B = L->B;
-    for (uint32_t f = 0; f < st->nin; f++) B->cols[f].len = L->n;
-    B->nrows = L->n;
-    wd_batch_seal(B);
-    for (uint32_t k = 0; k < st->spec->npart; k++) st->pcols[k] = B->cols[st->spec->part_cols[k]];
-    wd_hash_rows(st->pcols, st->spec->npart, L->n, L->h);
-    int rc = 0;
-    for (uint32_t i = 0; i < L->n && rc == 0; i++)
-        if ((uint32_t)(L->h[i] >> 32) != L->kh[i])
-            rc = wd_err(err, WD_ECORRUPT,
-                        "state table '%s': a row's key hash is not that of its partition", WF_ROWS);
-    if (rc == 0) rc = wf_batch(op, 0, B, err);
-    wd_batch_release(B);
-    L->B = NULL;
-    if (rc == 0) rc = loader_batch(st, L, err);
-    return rc;
+    return wf_batch(ctx, 0, b, err);
 }
 
 static int wf_restore(wd_op *op, wd_snap_in *r, wd_error *err)
@@ -1307,34 +1117,8 @@ static int wf_restore(wd_op *op, wd_snap_in *r, wd_error *err)
                       "window function: restore into an operator that holds state");
     int rc = wf_restore_meta(st, r, err);
     if (rc < 0) return rc;
-    wf_loader *L = wd_calloc(1, sizeof *L);
-    if (!L) return wd_err(err, WD_ENOMEM, "window function: out of memory");
-    rc = loader_batch(st, L, err);
-    wd_snap_rec rec;
-    wd_snap_in_open(r, WF_ROWS);
-    while (rc == 0 && (rc = wd_snap_in_next(r, &rec, err)) == 1) {
-        /* check the whole record before decoding any of it */
-        const uint8_t *p = rec.data;
-        size_t left = rec.len;
-        for (uint32_t f = 0; f < st->nin && left != SIZE_MAX; f++) {
-            size_t k = wd_value_check(st->in_schema->fields[f].type, p, left);
-            if (!k) left = SIZE_MAX;
-            else p += k, left -= k;
-        }
-        if (left != 0) {
-            rc = wd_snap_bad_record(r, err);
-            break;
-        }
-        p = rec.data;
-        for (uint32_t f = 0; f < st->nin; f++)
-            p = wd_value_decode(&L->B->cols[f], L->n, p, &L->B->arena);
-        L->kh[L->n++] = rec.khash;
-        rc = L->n == WF_LOAD_ROWS ? wf_feed(op, st, L, err) : 0;
-    }
-    if (rc == 0) rc = wf_feed(op, st, L, err);
-    if (L->B) wd_batch_release(L->B);
-    wd_free(L);
-    return rc;
+    return wd_rows_restore(r, WF_ROWS, st->in_schema, st->spec->part_cols, st->spec->npart, 0,
+                           wf_feed, op, err);
 }
 
 const wd_op_vt wd_op_winfn_vt = {

@@ -15,6 +15,10 @@
  *   pre calc  [input columns…, partition/order/argument expressions…, _timestamp]
  *   winfn     [pre columns…, one column per call, _timestamp]
  *   post calc the SELECT list.
+ * Over an input without a window only ROW_NUMBER is accepted, as the
+ * updating top-N: the winfn rel is marked updating and positioned at its
+ * OVER clause; the enclosing query's `row_num <= N` (wd_an_detect_topn)
+ * gives it its limit, and the planner refuses it without one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +330,7 @@ static wd_rel *calc_over(wd_plan_ctx *c, wd_rel *in, const wd_expr *filter, expr
     r->exprs[n] = wd_expr_col(c->a, (int)ts, WD_TYPE_TIMESTAMP);
     r->quals = wd_arena_calloc(c->a, sizeof(char *) * (n + 1));
     r->updating = in->updating;
+    if (filter) wd_an_detect_topn(r); /* WHERE row_num <= N before a GROUP BY, … */
     return r;
 }
 
@@ -483,6 +488,7 @@ typedef struct wf_ctx {
     uint32_t ncalls, capcalls;
     wd_wf_call *calls;
     wd_pos pos;
+    bool unwindowed;             /* no window among the partition keys: a top-N */
 } wf_ctx;
 
 static int pre_col(wd_plan_ctx *c, wf_ctx *w, wd_expr *e)
@@ -517,11 +523,19 @@ wd_expr *wd_an_wf_call(wd_plan_ctx *c, const wd_scope *sc, const wd_ast_expr *e)
     bool windowed = false;
     for (uint32_t i = 0; i < part.n; i++)
         windowed |= wd_type_eq(part.v[i]->type, wd_window_type());
-    if (!windowed)
-        return FAIL_AT(c, ov->pos, WD_EPLAN,
-                       "window functions need windowed input: PARTITION BY the window of a "
-                       "windowed aggregate (e.g. PARTITION BY window)");
+    /* over a plain stream only ROW_NUMBER, as an updating top-N (whether
+     * a row_num <= N filter follows is checked when it is planned) */
+    if (!windowed && strcmp(e->name, "row_number") != 0) {
+        wd_err_at(c->err, WD_EPLAN, ov->pos,
+                  "window functions need windowed input: PARTITION BY the window of a "
+                  "windowed aggregate (e.g. PARTITION BY window)");
+        wd_err_hint(c->err, "over a stream without a window only the top-N form is supported: "
+                            "ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) AS row_num in a "
+                            "subquery, and WHERE row_num <= N around it");
+        return NULL;
+    }
     if (!w->have_spec) {
+        w->unwindowed = !windowed;
         w->have_spec = true;
         w->part = part;
         w->order = order;
@@ -641,9 +655,6 @@ static wd_expr *wf_rewrite(wd_plan_ctx *c, wf_ctx *w, wd_expr *e, uint32_t npre)
 
 wd_rel *wd_an_select_winfn(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, const wd_expr *where)
 {
-    if (in->updating)
-        return FAIL_AT(c, s->pos, WD_EUNSUPPORTED,
-                       "window functions over an updating input are not supported yet");
     wd_scope sc = wd_an_scope(c, in, NULL);
     wf_ctx w = {.nin = in->schema->nfields - 1};
     /* SELECT list: `*` expands to the input columns */
@@ -670,6 +681,16 @@ wd_rel *wd_an_select_winfn(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, c
         push(c, &items, e);
     }
     c->wf = NULL;
+    if (in->updating && w.unwindowed) {
+        wd_err_at(c->err, WD_EUNSUPPORTED, w.pos,
+                  "ROW_NUMBER() over an updating input (one with retractions) is not supported");
+        wd_err_hint(c->err, "a top-N keeps only its best rows per partition: it cannot "
+                            "replace a top row that the input retracts");
+        return NULL;
+    }
+    if (in->updating)
+        return FAIL_AT(c, s->pos, WD_EUNSUPPORTED,
+                       "window functions over an updating input are not supported yet");
     for (uint32_t i = 0; i < items.n; i++)
         for (uint32_t j = 0; j < i; j++)
             if (!strcasecmp(names[i], names[j])) {
@@ -703,6 +724,8 @@ wd_rel *wd_an_select_winfn(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, c
     spec->order = ok;
     spec->ncalls = w.ncalls;
     spec->calls = w.calls;
+    spec->updating = w.unwindowed;
+    spec->ttl_ns = c->updating_ttl_ns;
     uint32_t nout = pre.n + w.ncalls;
     wd_field *f = wd_arena_calloc(c->a, sizeof *f * (nout + 1));
     for (uint32_t i = 0; i < pre.n; i++) f[i] = prel->schema->fields[i];
@@ -711,7 +734,9 @@ wd_rel *wd_an_select_winfn(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, c
         f[pre.n + i].type = w.calls[i].ret;
         f[pre.n + i].nullable = true;
     }
-    wd_rel *wr = wd_an_new_rel(c, WD_REL_WINFN, s->pos);
+    /* an unwindowed one is refused at the OVER clause unless it is a top-N */
+    wd_rel *wr = wd_an_new_rel(c, WD_REL_WINFN, w.unwindowed ? w.pos : s->pos);
+    wr->updating = w.unwindowed;
     wr->nin = 1;
     wr->in = wd_arena_alloc(c->a, sizeof(wd_rel *));
     wr->in[0] = prel;
@@ -749,39 +774,68 @@ static int64_t rank_bound(const wd_expr *f, int *col)
     return 0;
 }
 
+/* Whether e reads the rank: column col of the window functions' output,
+ * through the projection calc when there is one. */
+static bool reads_rank(const wd_expr *e, const wd_rel *calc, int col)
+{
+    if (e->kind == WD_EX_COL) {
+        if (!calc) return e->col == col;
+        return e->col >= 0 && (uint32_t)e->col < calc->nexprs &&
+               reads_rank(calc->exprs[e->col], NULL, col);
+    }
+    for (uint32_t i = 0; i < e->nargs; i++)
+        if (reads_rank(e->args[i], calc, col)) return true;
+    return false;
+}
+
+/* The conjuncts of f (nested ANDs flattened) into out[0..max); their count. */
+static uint32_t conjuncts(const wd_expr *f, const wd_expr **out, uint32_t n, uint32_t max)
+{
+    if (f->kind != WD_EX_AND) {
+        if (n < max) out[n] = f;
+        return n + 1;
+    }
+    for (uint32_t i = 0; i < f->nargs; i++) n = conjuncts(f->args[i], out, n, max);
+    return n;
+}
+
 void wd_an_detect_topn(wd_rel *r)
 {
-    wd_rel *in = r->in[0];
-    const wd_expr *f = r->filter;
-    int64_t best = 0;
-    int col = -1;
-    const wd_expr *conj[2] = {f, NULL};
-    uint32_t nconj = 1;
-    if (f->kind == WD_EX_AND && f->nargs == 2) {
-        conj[0] = f->args[0];
-        conj[1] = f->args[1];
-        nconj = 2;
-    }
-    for (uint32_t i = 0; i < nconj; i++) {
-        int c2 = -1;
-        int64_t b = rank_bound(conj[i], &c2);
-        if (b > 0) {
-            best = b;
-            col = c2;
-        }
-    }
-    if (best <= 0) return;
-    /* follow the column through a projection down to the window functions */
-    if (in->kind == WD_REL_CALC && !in->filter && in->unnest_col < 0 && col >= 0 &&
-        (uint32_t)col < in->nexprs && in->exprs[col]->kind == WD_EX_COL) {
-        col = in->exprs[col]->col;
+    wd_rel *in = r->in[0], *calc = NULL;
+    /* through a projection down to the window functions */
+    if (in->kind == WD_REL_CALC && !in->filter && in->unnest_col < 0) {
+        calc = in;
         in = in->in[0];
     }
     if (in->kind != WD_REL_WINFN || in->winfn->ncalls != 1) return;
-    uint32_t npre = in->schema->nfields - 1 - in->winfn->ncalls;
     wd_wf_kind k = in->winfn->calls[0].kind;
-    if ((uint32_t)col != npre ||
-        !(k == WD_WF_ROW_NUMBER || k == WD_WF_RANK || k == WD_WF_DENSE_RANK))
+    if (!(k == WD_WF_ROW_NUMBER || k == WD_WF_RANK || k == WD_WF_DENSE_RANK)) return;
+    int rank = (int)(in->schema->nfields - 1 - in->winfn->ncalls);
+    enum { MAXC = 32 };
+    const wd_expr *conj[MAXC];
+    uint32_t n = conjuncts(r->filter, conj, 0, MAXC);
+    if (n > MAXC) return;
+    /* the smallest bound on the rank; whether anything else reads it */
+    int64_t best = 0;
+    bool other = false;
+    for (uint32_t i = 0; i < n; i++) {
+        int c2 = -1;
+        int64_t b = rank_bound(conj[i], &c2);
+        const wd_expr *x = calc && c2 >= 0 && (uint32_t)c2 < calc->nexprs ? calc->exprs[c2] : NULL;
+        if (b > 0 && (calc ? x && x->kind == WD_EX_COL && x->col == rank : c2 == rank)) {
+            best = best && best < b ? best : b;
+            continue;
+        }
+        other |= reads_rank(conj[i], calc, rank);
+    }
+    if (best <= 0) return;
+    for (uint32_t i = 0; i < r->nexprs && !other; i++) other = reads_rank(r->exprs[i], calc, rank);
+    wd_winfn_spec *spec = in->winfn;
+    if (spec->limit > 0) { /* a second reader (never seen: each FROM analyzes its own) */
+        spec->limit = spec->limit > best ? spec->limit : best;
+        spec->rank_hidden = false;
         return;
-    in->winfn->limit = best;
+    }
+    spec->limit = best;
+    spec->rank_hidden = !other;
 }

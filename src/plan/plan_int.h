@@ -45,7 +45,7 @@ typedef enum wd_rel_kind {
     WD_REL_CALC,
     WD_REL_UNION,
     WD_REL_AGG,      /* aggregate: input is a calc laid out as aggregate.h says */
-    WD_REL_WINFN,    /* window functions over windowed input */
+    WD_REL_WINFN,    /* window functions over windowed input, or the updating top-N */
     WD_REL_JOIN,     /* two inputs laid out as ops/join.h says */
 } wd_rel_kind;
 
@@ -159,7 +159,9 @@ wd_rel *wd_an_select_agg(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, con
 wd_rel *wd_an_select_winfn(wd_plan_ctx *c, const wd_ast_select *s, wd_rel *in, const wd_expr *where);
 /* analyze_join.c: JOIN … ON / USING of two analyzed inputs. */
 wd_rel *wd_an_join(wd_plan_ctx *c, const struct wd_ast_from *f, wd_rel *left, wd_rel *right);
-/* Recognise WHERE rank <= N over a single ranking window function: top-N. */
+/* Recognise WHERE rank <= N over a single ranking window function: a
+ * top-N.  Sets the winfn spec's limit (the smallest bound among the
+ * filter's conjuncts) and rank_hidden (nothing but such bounds reads it). */
 void wd_an_detect_topn(wd_rel *r);
 
 /* planner.c */

@@ -193,6 +193,8 @@ static const char *agg_label(wd_plan_ctx *c, const wd_rel *r)
         wd_buf_printf(&b, "partition=%u order=%u", s->npart, s->norder);
         for (uint32_t i = 0; i < s->ncalls; i++) wd_buf_printf(&b, " %s", kinds[s->calls[i].kind]);
         if (s->limit > 0) wd_buf_printf(&b, " top-%lld", (long long)s->limit);
+        if (s->updating) wd_buf_printf(&b, s->rank_hidden ? " updating, row number hidden"
+                                                             : " updating");
     }
     const char *l = wd_arena_strdup(c->a, b.data ? b.data : "");
     wd_buf_free(&b);
@@ -256,12 +258,24 @@ static wd_node *pl_rel(wd_plan_ctx *c, wd_rel *r)
     }
     case WD_REL_AGG:
     case WD_REL_WINFN: {
+        bool agg = r->kind == WD_REL_AGG;
+        bool topn = !agg && r->winfn->updating;
+        if (topn && (r->winfn->limit <= 0 || r->winfn->ncalls != 1)) {
+            wd_err_at(c->err, WD_EUNSUPPORTED, r->pos,
+                      "ROW_NUMBER() over a stream without a window is only supported as a "
+                      "top-N: one ROW_NUMBER() in the SELECT, and an enclosing query that "
+                      "keeps WHERE row_num <= N");
+            wd_err_hint(c->err, "SELECT … FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY k "
+                                "ORDER BY …) AS row_num FROM …) WHERE row_num <= N; or "
+                                "PARTITION BY the window of a windowed aggregate");
+            return NULL;
+        }
         wd_node *up = wd_pl_rel(c, r->in[0]);
         if (!up) return NULL;
-        bool agg = r->kind == WD_REL_AGG;
         uint32_t nkeys = agg ? r->agg->nkeys : r->winfn->npart;
-        n = add_node(c, WD_N__OTHER, agg ? "aggregate" : "window_functions",
-                     agg ? &wd_op_aggregate_vt : &wd_op_winfn_vt, r->schema);
+        n = add_node(c, WD_N__OTHER, agg ? "aggregate" : topn ? "top_n" : "window_functions",
+                     agg ? &wd_op_aggregate_vt : topn ? &wd_op_topn_vt : &wd_op_winfn_vt,
+                     r->schema);
         n->spec = agg ? (const void *)r->agg : (const void *)r->winfn;
         n->updating = r->updating;
         /* no keys: every row must meet in one subtask */

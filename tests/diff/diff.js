@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Differential test: wadi's windowed and updating aggregates and its joins
-// against DuckDB.
+// Differential test: wadi's windowed and updating aggregates, its joins and
+// its updating top-N against DuckDB.
 //
 //   node diff.js WADI_BINARY [options]
 //
@@ -197,6 +197,29 @@ ON x.k = y.k AND x.ws = y.ws`,
     intervalJoin('n', 'right_interval_join', 'RIGHT JOIN', TWO_SECONDS),
     intervalJoin('o', 'full_interval_join', 'FULL OUTER JOIN', TWO_SECONDS),
     intervalJoin('p', 'full_interval_join_expiry', 'FULL OUTER JOIN', 'r.ts BETWEEN l.ts AND l.e', withExpiry),
+    // Updating top-N (ROW_NUMBER over the plain stream): DuckDB breaks ties
+    // as wadi does, by every input column ascending (NULLs last).
+    {
+        name: 'updating_topn', letter: 'q', input: 'dense', debezium: true,
+        sql: `SELECT k2, k, v, d, ts, rn FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY k2 ORDER BY k DESC, v) AS rn FROM t)
+WHERE rn <= 3`,
+        duck: `SELECT k2, k, v, d, ts, row_number() OVER (PARTITION BY k2 ORDER BY k DESC NULLS FIRST,
+    v ASC NULLS LAST, k, k2, v, d, ts) AS rn
+FROM dense QUALIFY rn <= 3`,
+        cols: { k2: 'int', k: 'text', v: 'int', d: 'float', ts: 'ts', rn: 'int' },
+        key: ['k2', 'rn'],
+    },
+    {
+        name: 'updating_top1_hidden', letter: 'r', inputs: ['join_l'], debezium: true,
+        sql: `SELECT k, b, ts, a AS best FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY a DESC NULLS LAST) AS rn FROM l)
+WHERE rn = 1`,
+        duck: `SELECT k, b, ts, a AS best FROM join_l
+QUALIFY row_number() OVER (PARTITION BY k ORDER BY a DESC NULLS LAST, k, a, b, ts) = 1`,
+        cols: { k: 'int', b: 'text', ts: 'ts', best: 'int' },
+        key: ['k'],
+    },
 ];
 
 // The generated inputs: gen.js options from --rows, the table wadi reads

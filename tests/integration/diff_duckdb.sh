@@ -1,7 +1,8 @@
 #!/bin/bash
 # Differential test: wadi's windowed (tumble, hop, session) and updating
-# aggregates and its joins (inner, left, right and full, updating and
-# interval; windowed) against DuckDB on the same generated input (tests/diff).
+# aggregates, its joins (inner, left, right and full, updating and
+# interval; windowed) and its updating top-N against DuckDB on the same
+# generated input (tests/diff).
 # Usage: diff_duckdb.sh WADI_BINARY [diff.js options, e.g. --cases a,b]
 # Passes when every case matches at -p 1 and -p 2.  Skips (exit 0) only when
 # node is not installed; `make deps` installs it and the DuckDB module.

@@ -80,7 +80,7 @@ static uint64_t rnd(void)
 /* ---- shapes: which operator, configured how ----------------------------------------- */
 
 typedef enum { S_JOIN, S_WINFN } op_kind;
-typedef enum { W_TOPN_RN, W_TOPN_RANK, W_PLAIN } wf_kind;
+typedef enum { W_TOPN_RN, W_TOPN_RANK, W_PLAIN, W_UPD_TOPN, W_UPD_TOPN_HIDDEN } wf_kind;
 
 typedef struct shape {
     const char *name;
@@ -368,14 +368,23 @@ static harness *mk(const shape *sh, uint32_t sub, uint32_t par)
                                        .default_col = -1};
             ncalls = 2;
             break;
+        case W_UPD_TOPN: /* updating: row numbers retracted when they change */
+        case W_UPD_TOPN_HIDDEN:
+            h->order[0] = (wd_sort_key){1, sh->wf == W_UPD_TOPN, sh->wf == W_UPD_TOPN};
+            h->calls[0] = (wd_wf_call){.kind = WD_WF_ROW_NUMBER};
+            limit = sh->wf == W_UPD_TOPN ? 3 : 2;
+            break;
         }
+        bool upd = sh->wf == W_UPD_TOPN || sh->wf == W_UPD_TOPN_HIDDEN;
         h->wspec = (wd_winfn_spec){.npart = 1, .part_cols = h->part, .norder = 1,
                                    .order = h->order, .ncalls = ncalls, .calls = h->calls,
-                                   .limit = limit};
-        h->node.name = "window_fn";
+                                   .limit = limit, .updating = upd,
+                                   .rank_hidden = sh->wf == W_UPD_TOPN_HIDDEN, .ttl_ns = sh->ttl};
+        h->node.name = upd ? "top_n" : "window_fn";
         h->node.ninputs = 1;
         h->node.out_schema = wd_schema_make(&h->arena, 4 + ncalls, f);
-        h->node.vt = &wd_op_winfn_vt;
+        h->node.vt = upd ? &wd_op_topn_vt : &wd_op_winfn_vt;
+        h->node.updating = upd;
         h->node.spec = &h->wspec;
         h->nf = 5 + ncalls;
     }
@@ -750,6 +759,9 @@ static const shape SH_WIN_FULL = {"windowed full", S_JOIN, WD_JM_WINDOWED, WD_JT
 static const shape SH_TOPN_RN = {"top-N row_number", S_WINFN, 0, 0, false, 0, W_TOPN_RN};
 static const shape SH_TOPN_RANK = {"top-N rank", S_WINFN, 0, 0, false, 0, W_TOPN_RANK};
 static const shape SH_WF_PLAIN = {"row_number + lag", S_WINFN, 0, 0, false, 0, W_PLAIN};
+static const shape SH_UPD_TOPN = {"updating top-3", S_WINFN, 0, 0, false, 0, W_UPD_TOPN};
+static const shape SH_UPD_TOPN_HIDDEN = {"updating top-2, row number hidden", S_WINFN, 0, 0,
+                                         false, 0, W_UPD_TOPN_HIDDEN};
 
 static void test_updating_inner(void **state)
 {
@@ -793,6 +805,15 @@ static void test_topn(void **state)
     check_shape(&SH_TOPN_RN, 3000, 60, 15, 61);
     check_shape(&SH_TOPN_RANK, 3000, 60, 15, 62);
     check_shape(&SH_WF_PLAIN, 2000, 60, 15, 63);
+}
+
+/* The updating top-N: what it emitted before the snapshot plus what the
+ * restored instances emit folds to the uninterrupted run's result. */
+static void test_updating_topn(void **state)
+{
+    check_shape(&SH_UPD_TOPN, 3000, 60, 15, 64);
+    check_shape(&SH_UPD_TOPN_HIDDEN, 3000, 60, 15, 65);
+    check_shape(&SH_UPD_TOPN, 800, 5, 3, 66); /* few keys, small batches */
 }
 
 /* ---- TTL ------------------------------------------------------------------------------------ */
@@ -914,6 +935,74 @@ static void test_ttl_rescale(void **state)
     assert_int_equal(side_rows(h, 0), 0);
     h_free(h);
     for (uint32_t i = 0; i < 2; i++) wd_snap_out_free(&outs[i]);
+}
+
+/*
+ * An updating top-2 with a TTL of 1000 (ticks every 50; a row every 100
+ * for one of 6 keys, each key idle for a while in turn): snapshotted at
+ * 1200 and restored — once into one subtask, once split over two — it
+ * forgets the same partitions at the same ticks as the uninterrupted run,
+ * and the outputs fold to the same rows (a forgotten partition's rows stay
+ * downstream; its next row starts a new top 2).
+ */
+static void test_topn_ttl(void **state)
+{
+    shape sh = {"topn ttl", S_WINFN, 0, 0, false, 1000, W_UPD_TOPN_HIDDEN};
+    for (uint32_t pb = 1; pb <= 2; pb++) {
+        harness *u = mk(&sh, 0, 1), *a[2] = {mk(&sh, 0, 1), NULL};
+        uint32_t na = 1;
+        rowset got = {0}, want = {0};
+        bool forgot = false;
+        for (int64_t t = 0; t <= 4000; t += 50) {
+            if (t == 1200) {
+                wd_snap_out o;
+                snap(a[0], &o);
+                rs_add(&got, a[0]);
+                h_free(a[0]);
+                for (uint32_t i = 0; i < pb; i++) {
+                    a[i] = mk(&sh, i, pb);
+                    restore_ok(a[i], &o, 1, INT64_MIN);
+                }
+                na = pb;
+                wd_snap_out_free(&o);
+            }
+            tick(u, t);
+            for (uint32_t i = 0; i < na; i++) tick(a[i], t);
+            if (t % 100 == 0) {
+                int64_t k = (t / 100) % 6;
+                if ((t / 1500) % 6 == k) k = (k + 1) % 6; /* key k idles for 1.5 TTLs */
+                irow r = {0, false, false, false, k, (t * 7919) % 40, t, t};
+                push_rows(u, &r, 0, 1, 0, 0, 1);
+                for (uint32_t i = 0; i < na; i++) push_rows(a[i], &r, 0, 1, 0, i, na);
+            }
+            wd_topn_stats su, sa = {0};
+            wd_op_topn_stats(&u->op, &su);
+            for (uint32_t i = 0; i < na; i++) {
+                wd_topn_stats x;
+                wd_op_topn_stats(&a[i]->op, &x);
+                sa.partitions += x.partitions;
+                sa.rows += x.rows;
+            }
+            if (su.partitions != sa.partitions || su.rows != sa.rows)
+                fail_msg("at %lld (1->%u): %llu partitions, %llu rows; uninterrupted %llu, %llu",
+                         (long long)t, pb, (unsigned long long)sa.partitions,
+                         (unsigned long long)sa.rows, (unsigned long long)su.partitions,
+                         (unsigned long long)su.rows);
+            forgot |= t > 1200 && su.partitions < 6;
+        }
+        assert_true(forgot);
+        for (uint32_t i = 0; i < na; i++) {
+            rs_add(&got, a[i]);
+            h_free(a[i]);
+        }
+        rs_add(&want, u);
+        rs_fold(&got);
+        rs_fold(&want);
+        rs_expect_equal(&got, &want, "topn ttl");
+        rs_free(&got);
+        rs_free(&want);
+        h_free(u);
+    }
 }
 
 /* ---- keys of several columns ------------------------------------------------------------- */
@@ -1195,7 +1284,7 @@ static void corrupt_one(const shape *sh, uint64_t seed)
 static void test_corrupt(void **state)
 {
     const shape *shapes[] = {&SH_LEFT,     &SH_FULL,    &SH_INTERVAL, &SH_IV_FULL,
-                             &SH_WIN_FULL, &SH_TOPN_RN, &SH_WF_PLAIN};
+                             &SH_WIN_FULL, &SH_TOPN_RN, &SH_WF_PLAIN, &SH_UPD_TOPN};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) corrupt_one(shapes[i], 70 + i);
 }
 
@@ -1205,7 +1294,8 @@ static void test_other_layout(void **state)
     const shape *pairs[][2] = {{&SH_LEFT, &SH_INNER},        {&SH_INNER, &SH_INTERVAL},
                                {&SH_WIN_FULL, &SH_FULL},     {&SH_INTERVAL, &SH_WIN_INNER},
                                {&SH_INTERVAL, &SH_IV_LEFT},  {&SH_IV_FULL, &SH_IV_LEFT},
-                               {&SH_TOPN_RN, &SH_TOPN_RANK}, {&SH_TOPN_RANK, &SH_WF_PLAIN}};
+                               {&SH_TOPN_RN, &SH_TOPN_RANK}, {&SH_TOPN_RANK, &SH_WF_PLAIN},
+                               {&SH_UPD_TOPN, &SH_UPD_TOPN_HIDDEN}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         script sc = gen(pairs[i][0], 300, 20, 8, 90 + i);
         harness *a = mk(pairs[i][0], 0, 1);
@@ -1478,6 +1568,8 @@ int main(void)
         cmocka_unit_test(test_interval_outer),
         cmocka_unit_test(test_windowed),
         cmocka_unit_test(test_topn),
+        cmocka_unit_test(test_updating_topn),
+        cmocka_unit_test(test_topn_ttl),
         cmocka_unit_test(test_ttl_continues),
         cmocka_unit_test(test_ttl_rescale),
         cmocka_unit_test(test_multi_column_keys),

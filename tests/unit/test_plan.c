@@ -395,7 +395,15 @@ static const err_case err_cases[] = {
     {PEOPLE "SELECT id FROM people LIMIT 10;", WD_EUNSUPPORTED, 3, 29, "LIMIT is not supported",
      NULL},
     {PEOPLE "SELECT id, row_number() OVER (PARTITION BY name ORDER BY age) AS r FROM people;",
-     WD_EPLAN, 3, 30, "window functions need windowed input", NULL},
+     WD_EUNSUPPORTED, 3, 30, "only supported as a top-N", "WHERE row_num <= N"},
+    {PEOPLE "SELECT id, rank() OVER (PARTITION BY name ORDER BY age) AS r FROM people;",
+     WD_EPLAN, 3, 24, "window functions need windowed input", "only the top-N form"},
+    {PEOPLE "SELECT * FROM (SELECT id, row_number() OVER (ORDER BY age) AS r FROM people) "
+            "WHERE r > 2;",
+     WD_EUNSUPPORTED, 3, 45, "only supported as a top-N", NULL},
+    {PEOPLE "SELECT * FROM (SELECT name, n, row_number() OVER (PARTITION BY name ORDER BY n) AS r "
+            "FROM (SELECT name, count(*) AS n FROM people GROUP BY name)) WHERE r <= 1;",
+     WD_EUNSUPPORTED, 3, 50, "ROW_NUMBER() over an updating input", "cannot replace a top row"},
     {PEOPLE "SELECT tumble(interval '1 minute') AS w FROM people;", WD_EPLAN, 3, 8,
      "tumble() defines a window: it belongs in GROUP BY", NULL},
     {PEOPLE "SELECT DISTINCT name FROM people;", WD_EUNSUPPORTED, 3, 1,
