@@ -392,6 +392,24 @@ static void null_deep(wd_col *c, uint32_t r, wd_arena *a)
         for (uint32_t f = 0; f < c->type->nfields; f++) null_deep(&c->child[f], r, a);
 }
 
+/* The columns of layout L that come from the key (JC_KEY) for rows
+ * e[0..n): decoded from key table t by slot, NULL in rows flagged nf. */
+static void key_columns(const join *j, const jemit *e, uint32_t n, const jtable *t, uint32_t nf,
+                        const jlayout *L, wd_col *out, wd_arena *a)
+{
+    uint32_t *slots = wd_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+    for (uint32_t k = 0; k < n; k++) slots[k] = e[k].slot;
+    wd_col *keys = wd_arena_alloc(a, sizeof(wd_col) * j->nkeys);
+    for (uint32_t k = 0; k < j->nkeys; k++) wd_col_init(&keys[k], j->key_types[k], n, a);
+    wd_groups_keys(t->g, slots, n, keys, a);
+    for (uint32_t c = 0; c < L->ncols; c++) {
+        if (L->kind[c] != JC_KEY) continue;
+        wd_col_gather(&out[c], &keys[L->key[c]], NULL, n, a);
+        for (uint32_t k = 0; k < n; k++)
+            if (e[k].flags & nf) null_deep(&out[c], k, a);
+    }
+}
+
 /*
  * Rows e[0..n) in the output layout.  Side in_side (0, 1, or -1 for none)
  * comes from input batch `in` (e.row = input row), gathered; the other
@@ -422,10 +440,12 @@ static wd_batch *build_rows(const join *j, const jemit *e, uint32_t n, wd_batch 
             }
         } else {
             const jside *sd = &t->side[s];
+            const jlayout *L = &j->lay[s];
             const uint8_t **rows = wd_arena_alloc(a, sizeof(uint8_t *) * (n ? n : 1));
             for (uint32_t k = 0; k < n; k++)
                 rows[k] = (e[k].flags & nf) ? NULL : RB(sd, R(sd, e[k].row[s]));
-            jrow_decode(&j->lay[s], rows, n, &out->cols[base], a);
+            jrow_decode(L, rows, n, &out->cols[base], a);
+            if (L->nkeycols) key_columns(j, e, n, t, nf, L, &out->cols[base], a);
         }
     }
     uint32_t tsc = wd_schema_ts_index(out->schema);
@@ -441,7 +461,8 @@ static wd_batch *build_rows(const join *j, const jemit *e, uint32_t n, wd_batch 
     return out;
 }
 
-static inline void em_push(join *j, uint32_t r0, uint32_t r1, int64_t ts, uint32_t flags)
+static inline void em_push(join *j, uint32_t r0, uint32_t r1, int64_t ts, uint32_t flags,
+                           uint32_t slot)
 {
     if (j->nem == j->capem) jgrow(&j->em, &j->capem, j->nem + 1, sizeof(jemit));
     jemit *e = &j->em[j->nem++];
@@ -449,14 +470,16 @@ static inline void em_push(join *j, uint32_t r0, uint32_t r1, int64_t ts, uint32
     e->row[1] = r1;
     e->ts = ts;
     e->flags = flags;
+    e->slot = slot;
 }
 
-/* Queue an output row with side S's row srow and side 1-S's row orow. */
+/* Queue an output row with side S's row srow and side 1-S's row orow (key
+ * slot slot). */
 static inline void em_side(join *j, uint32_t S, uint32_t srow, uint32_t orow, int64_t ts,
-                           uint32_t flags)
+                           uint32_t flags, uint32_t slot)
 {
-    if (S == 0) em_push(j, srow, orow, ts, flags);
-    else em_push(j, orow, srow, ts, flags);
+    if (S == 0) em_push(j, srow, orow, ts, flags, slot);
+    else em_push(j, orow, srow, ts, flags, slot);
 }
 
 static inline uint32_t null_flag(uint32_t s) { return s ? EF_NULL1 : EF_NULL0; }
@@ -767,6 +790,7 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
                 c->row[O] = o;
                 c->ts = max64(j->rts[i], rec_ts(j, t, O, o));
                 c->flags = 0;
+                c->slot = j->slots[i];
                 j->cidx[np++] = q;
             }
             rc = residual(j, np, in, (int)S, t, err);
@@ -774,7 +798,7 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
         }
         /* apply in row order */
         for (uint32_t q = 0; q < ni; q++) {
-            uint32_t i = j->items[q].i, o = j->items[q].o;
+            uint32_t i = j->items[q].i, o = j->items[q].o, sl = j->slots[i];
             uint8_t k = j->kind[i];
             if (o != NONE) {
                 if (j->ev && !j->pass[q]) continue;
@@ -785,16 +809,16 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
                         if (j->outer[O]) hold_drop(os, o);
                     } else if (j->outer[O]) {
                         uint32_t *nm = &A(os, o)[AX_NMATCH];
-                        if (*nm == 0) em_side(j, S, i, o, ots, EF_RETRACT | null_flag(S));
+                        if (*nm == 0) em_side(j, S, i, o, ots, EF_RETRACT | null_flag(S), sl);
                         if (*nm < UINT32_MAX) (*nm)++;
                         R(os, o)->w = stn;
                     }
-                    em_side(j, S, i, o, tt, 0);
+                    em_side(j, S, i, o, tt, 0, sl);
                     cnt++;
                 } else {
-                    em_side(j, S, i, o, tt, EF_RETRACT);
+                    em_side(j, S, i, o, tt, EF_RETRACT, sl);
                     if (!interval && j->outer[O] && A(os, o)[AX_NMATCH] > 0) {
-                        if (--A(os, o)[AX_NMATCH] == 0) em_side(j, S, i, o, ots, null_flag(S));
+                        if (--A(os, o)[AX_NMATCH] == 0) em_side(j, S, i, o, ots, null_flag(S), sl);
                         R(os, o)->w = stn;
                     }
                 }
@@ -805,20 +829,22 @@ static int ui_pairs(wd_op *op, join *j, uint32_t S, wd_batch *in, wd_error *err)
                     if (!j->outer[S]) break;
                     if (!interval) {
                         if (e != NONE) A(ss, e)[AX_NMATCH] = cnt;
-                        if (cnt == 0) em_side(j, S, i, 0, j->rts[i], null_flag(O));
+                        if (cnt == 0) em_side(j, S, i, 0, j->rts[i], null_flag(O), sl);
                     } else if (e != NONE) {
                         if (cnt) hold_drop(ss, e);
                     } else if (cnt == 0) {
                         /* not kept (its interval has closed) and unmatched */
-                        em_side(j, S, i, 0, j->rts[i], null_flag(O));
+                        em_side(j, S, i, 0, j->rts[i], null_flag(O), sl);
                     }
                     break;
                 case K_RET:
                     if (!interval && j->outer[S] && A(ss, e)[AX_NMATCH] == 0)
-                        em_side(j, S, i, 0, j->rts[i], EF_RETRACT | null_flag(O));
+                        em_side(j, S, i, 0, j->rts[i], EF_RETRACT | null_flag(O), sl);
                     break;
-                case K_NULL_INS: em_side(j, S, i, 0, j->rts[i], null_flag(O)); break;
-                case K_NULL_RET: em_side(j, S, i, 0, j->rts[i], EF_RETRACT | null_flag(O)); break;
+                case K_NULL_INS: em_side(j, S, i, 0, j->rts[i], null_flag(O), sl); break;
+                case K_NULL_RET:
+                    em_side(j, S, i, 0, j->rts[i], EF_RETRACT | null_flag(O), sl);
+                    break;
                 default: break;
                 }
                 cnt = 0;
@@ -872,7 +898,7 @@ static int interval_release(wd_op *op, join *j, int64_t wm, wd_error *err)
             j->deferred[j->ndef++] = id;
             if (!j->outer[s] || R(sd, id)->w >= SLOT_DEAD || A(sd, id)[AX_HPOS] == NONE) continue;
             hold_drop(sd, id);
-            em_side(j, s, id, 0, rec_ts(j, t, s, id), null_flag(1 - s));
+            em_side(j, s, id, 0, rec_ts(j, t, s, id), null_flag(1 - s), R(sd, id)->w);
             if (rc == 0 && j->nem >= OUT_ROWS) rc = flush_em(op, j, NULL, -1, t, false, err);
         }
         if (rc == 0) rc = flush_em(op, j, NULL, -1, t, true, err);
@@ -1109,6 +1135,7 @@ static int win_fire(wd_op *op, join *j, jbucket *bk, wd_error *err)
                 c->row[1] = cr;
                 c->ts = max64(rec_ts(j, t, 0, cl), rec_ts(j, t, 1, cr));
                 c->flags = 0;
+                c->slot = slot;
                 j->cidx[np] = np;
                 np++;
                 cr = R(r, cr)->next;
@@ -1133,7 +1160,7 @@ static int win_fire(wd_op *op, join *j, jbucket *bk, wd_error *err)
             const jemit *c = &j->cand[q];
             R(l, c->row[0])->w++;
             R(r, c->row[1])->w++;
-            em_push(j, c->row[0], c->row[1], c->ts, 0);
+            em_push(j, c->row[0], c->row[1], c->ts, 0, c->slot);
         }
         if (j->nem >= OUT_ROWS) {
             rc = flush_em(op, j, NULL, -1, t, false, err);
@@ -1146,7 +1173,8 @@ static int win_fire(wd_op *op, join *j, jbucket *bk, wd_error *err)
         for (uint32_t sl = 0; sl < ns; sl++)
             for (uint32_t id = t->head[s][sl]; id != NONE; id = R(sd, id)->next)
                 if (R(sd, id)->w == 0)
-                    em_push(j, s ? 0 : id, s ? id : 0, rec_ts(j, t, s, id), null_flag(1 - s));
+                    em_push(j, s ? 0 : id, s ? id : 0, rec_ts(j, t, s, id), null_flag(1 - s),
+                            sl);
         if (j->nem >= OUT_ROWS) {
             rc = flush_em(op, j, NULL, -1, t, false, err);
             if (rc < 0) return rc;
@@ -1226,7 +1254,8 @@ static int join_open(wd_op *op, wd_error *err)
     j->hi = sp->hi_ns;
     j->lo_residual = sp->lo_residual;
     for (uint32_t s = 0; s < 2; s++)
-        jlayout_init(&j->lay[s], in[s], nk, sp->mode == WD_JM_INTERVAL ? j->time_col[s] : -1);
+        jlayout_init(&j->lay[s], in[s], nk, sp->pay_key[s],
+                     sp->mode == WD_JM_INTERVAL ? j->time_col[s] : -1);
     j->key_types = wd_calloc(nk ? nk : 1, sizeof(wd_type *));
     for (uint32_t k = 0; k < nk && j->key_types; k++) j->key_types[k] = in[0]->fields[k].type;
     if (sp->residual) {

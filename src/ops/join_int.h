@@ -35,7 +35,7 @@
 
 /* ---- row layout -------------------------------------------------------------- */
 
-enum { JC_FIXED, JC_TEXT, JC_GENERIC };
+enum { JC_FIXED, JC_TEXT, JC_GENERIC, JC_KEY /* not stored: the key's value */ };
 
 typedef struct jlayout {
     uint32_t ncols;         /* payload columns */
@@ -47,12 +47,16 @@ typedef struct jlayout {
     uint32_t fixed;         /* bytes before the variable part */
     bool allfixed;          /* no variable part */
     uint32_t timeoff;       /* INTERVAL: offset of the time column's 8 bytes */
+    const int32_t *key;     /* per column: JC_KEY's key column (spec pay_key), or NULL */
+    uint32_t nkeycols;      /* JC_KEY columns */
 } jlayout;
 
 /* Layout of the payload columns of in_schema (after nkeys keys; the last
- * field is _timestamp).  time_col (a TIMESTAMP column of in_schema, or -1)
- * sets timeoff. */
-void jlayout_init(jlayout *L, const wd_type *in_schema, uint32_t nkeys, int time_col);
+ * field is _timestamp); pay_key (spec, may be NULL) marks the columns that
+ * are not stored.  time_col (a TIMESTAMP column of in_schema, or -1) sets
+ * timeoff. */
+void jlayout_init(jlayout *L, const wd_type *in_schema, uint32_t nkeys, const int32_t *pay_key,
+                  int time_col);
 void jlayout_free(jlayout *L);
 
 static inline int64_t jrow_ts(const jlayout *L, const uint8_t *p)
@@ -88,8 +92,9 @@ bool jrow_same(const jlayout *L, const uint8_t *a, size_t alen, const uint8_t *b
 /* Is p[0..n) one well-formed row (restored bytes, before anything reads them)? */
 bool jrow_check(const jlayout *L, const uint8_t *p, size_t n);
 
-/* Columns out[0..ncols) (initialised here, in a) = the payloads of rows
- * rows[0..n); a NULL row gives NULLs in every column. */
+/* Columns out[0..ncols) (initialised here, in a; JC_KEY ones left to the
+ * caller) = the payloads of rows rows[0..n); a NULL row gives NULLs in
+ * every column. */
 void jrow_decode(const jlayout *L, const uint8_t *const *rows, uint32_t n, wd_col *out,
                  wd_arena *a);
 
@@ -213,6 +218,7 @@ typedef struct jemit {
     uint32_t row[2];
     int64_t ts;
     uint32_t flags;
+    uint32_t slot;   /* the key's slot (for columns that come from the key) */
 } jemit;
 
 /* A candidate pair (i, o), or the end of row i's pairs when o == NONE. */

@@ -48,7 +48,8 @@
 #define KH_CHUNK 256u
 
 /* What the saved state depends on: the mode, the join type, the key and
- * payload types of both inputs and (interval) the time columns. */
+ * payload types of both inputs, the payload columns that are the key's,
+ * and (interval) the time columns. */
 uint64_t wd_op__join_fingerprint(const wd_node *node, const wd_join_spec *sp)
 {
     wd_buf b = WD_BUF_INIT;
@@ -60,6 +61,9 @@ uint64_t wd_op__join_fingerprint(const wd_node *node, const wd_join_spec *sp)
         const wd_type *in = node->in_schemas[s];
         wd_buf_printf(&b, "|%u:", in->nfields);
         for (uint32_t f = 0; f < in->nfields; f++) wd_snap_describe_type(&b, in->fields[f].type);
+        /* columns that come from the key are not in the saved rows */
+        for (uint32_t c = 0; sp->pay_key[s] && c + sp->nkeys + 1 < in->nfields; c++)
+            if (sp->pay_key[s][c] >= 0) wd_buf_printf(&b, " k%u=%d", c, (int)sp->pay_key[s][c]);
     }
     uint64_t h = wd_snap_fingerprint(&b);
     wd_buf_free(&b);

@@ -54,9 +54,13 @@ static void *xmalloc(size_t n)
 
 /* ---- layout ---------------------------------------------------------------------- */
 
-static bool is_text(wd_type_id id) { return id == WD_T_TEXT || id == WD_T_BYTES || id == WD_T_JSON; }
+static bool is_text(wd_type_id id)
+{
+    return id == WD_T_TEXT || id == WD_T_BYTES || id == WD_T_JSON;
+}
 
-void jlayout_init(jlayout *L, const wd_type *in, uint32_t nkeys, int time_col)
+void jlayout_init(jlayout *L, const wd_type *in, uint32_t nkeys, const int32_t *pay_key,
+                  int time_col)
 {
     memset(L, 0, sizeof *L);
     uint32_t n = in->nfields - nkeys - 1;
@@ -73,7 +77,10 @@ void jlayout_init(jlayout *L, const wd_type *in, uint32_t nkeys, int time_col)
         L->types[c] = t;
         L->fo[c] = 0;
         L->width[c] = 0;
-        if (is_text(t->id)) {
+        if (pay_key && pay_key[c] >= 0) {
+            L->kind[c] = JC_KEY;
+            L->nkeycols++;
+        } else if (is_text(t->id)) {
             L->kind[c] = JC_TEXT;
             L->allfixed = false;
         } else if (t->id == WD_T_STRUCT || t->id == WD_T_LIST) {
@@ -87,6 +94,7 @@ void jlayout_init(jlayout *L, const wd_type *in, uint32_t nkeys, int time_col)
         }
     }
     L->fixed = off;
+    L->key = L->nkeycols ? pay_key : NULL;
     L->timeoff = L->nb; /* _timestamp */
     if (time_col >= (int)nkeys && (uint32_t)time_col < nkeys + n)
         L->timeoff = L->fo[time_col - (int)nkeys];
@@ -148,7 +156,7 @@ uint64_t jrow_sizes(const jlayout *L, const wd_col *cols, const uint32_t *rows, 
         uint64_t sz = L->fixed;
         for (uint32_t c = 0; c < L->ncols; c++) {
             const wd_col *col = &cols[c];
-            if (L->kind[c] == JC_FIXED) continue;
+            if (L->kind[c] == JC_FIXED || L->kind[c] == JC_KEY) continue;
             if (L->kind[c] == JC_GENERIC) {
                 sz += wd_value_enc_size(col, rows[k]);
                 continue;
@@ -247,7 +255,7 @@ void jrow_encode(const jlayout *L, const wd_col *cols, const int64_t *ts, const 
         uint8_t *p = dst[k] + L->fixed;
         for (uint32_t c = 0; c < L->ncols; c++) {
             const wd_col *col = &cols[c];
-            if (L->kind[c] == JC_FIXED) continue;
+            if (L->kind[c] == JC_FIXED || L->kind[c] == JC_KEY) continue;
             if (L->kind[c] == JC_GENERIC) {
                 if (!wd_col_valid(col, rows[k])) dst[k][c >> 3] |= (uint8_t)(1u << (c & 7));
                 p = wd_value_encode(p, col, rows[k]);
@@ -271,7 +279,7 @@ size_t jrow_len(const jlayout *L, const uint8_t *p)
     if (L->allfixed) return L->fixed;
     const uint8_t *q = p + L->fixed;
     for (uint32_t c = 0; c < L->ncols; c++) {
-        if (L->kind[c] == JC_FIXED) continue;
+        if (L->kind[c] == JC_FIXED || L->kind[c] == JC_KEY) continue;
         if (L->kind[c] == JC_GENERIC) {
             q += wd_value_check(L->types[c], q, SIZE_MAX / 2);
             continue;
@@ -303,8 +311,8 @@ static bool float_canonical(wd_type_id id, const uint8_t *p)
 bool jrow_check(const jlayout *L, const uint8_t *p, size_t n)
 {
     if (n < L->fixed) return false;
-    for (uint32_t c = L->ncols; c < L->nb * 8; c++)
-        if (null_bit(p, c)) return false;
+    for (uint32_t c = 0; c < L->nb * 8; c++)
+        if ((c >= L->ncols || L->kind[c] == JC_KEY) && null_bit(p, c)) return false;
     for (uint32_t c = 0; c < L->ncols; c++) {
         if (L->kind[c] != JC_FIXED) continue;
         const uint8_t *v = p + L->fo[c];
@@ -323,7 +331,7 @@ bool jrow_check(const jlayout *L, const uint8_t *p, size_t n)
     }
     const uint8_t *q = p + L->fixed, *end = p + n;
     for (uint32_t c = 0; c < L->ncols; c++) {
-        if (L->kind[c] == JC_FIXED) continue;
+        if (L->kind[c] == JC_FIXED || L->kind[c] == JC_KEY) continue;
         if (L->kind[c] == JC_GENERIC) {
             size_t k = wd_value_check(L->types[c], q, (size_t)(end - q));
             if (!k || (q[0] == 0) != null_bit(p, c)) return false;
@@ -353,6 +361,7 @@ void jrow_decode(const jlayout *L, const uint8_t *const *rows, uint32_t n, wd_co
     static const uint8_t null_value = 0; /* wd_value_decode: a NULL, children too */
     for (uint32_t c = 0; c < L->ncols; c++) {
         wd_col *col = &out[c];
+        if (L->kind[c] == JC_KEY) continue;
         wd_col_init(col, L->types[c], n, a);
         if (L->kind[c] != JC_FIXED) continue;
         uint32_t w = L->width[c], fo = L->fo[c];
@@ -373,7 +382,7 @@ void jrow_decode(const jlayout *L, const uint8_t *const *rows, uint32_t n, wd_co
             const uint8_t *p = rows[k], *q = p ? p + L->fixed : NULL;
             for (uint32_t c = 0; c < L->ncols; c++) {
                 wd_col *col = &out[c];
-                if (L->kind[c] == JC_FIXED) continue;
+                if (L->kind[c] == JC_FIXED || L->kind[c] == JC_KEY) continue;
                 if (L->kind[c] == JC_GENERIC) {
                     if (q) q = wd_value_decode(col, k, q, a);
                     else wd_value_decode(col, k, &null_value, a);
@@ -392,7 +401,8 @@ void jrow_decode(const jlayout *L, const uint8_t *const *rows, uint32_t n, wd_co
             }
         }
     }
-    for (uint32_t c = 0; c < L->ncols; c++) out[c].len = n;
+    for (uint32_t c = 0; c < L->ncols; c++)
+        if (L->kind[c] != JC_KEY) out[c].len = n;
 }
 
 /* ---- records ----------------------------------------------------------------------- */

@@ -23,6 +23,10 @@
  *     consumers' column numbers stay valid (the planner merges that calc
  *     into the one above).  An input that carries retractions keeps every
  *     column: a retraction finds its stored row by the whole payload.
+ *   - Key copies.  A payload column that is the same expression as a key
+ *     (b.auction, the key of ON b.auction = a.id) is marked in the spec
+ *     (pay_key): the join stores the key once and reads the column back
+ *     from it.
  *
  * Exports (plan_int.h): wd_pl_pushdown, wd_pl_cannot_fail.
  */
@@ -184,6 +188,45 @@ static void push_filter(pd *p, wd_rel *r, wd_rel *j)
     r->filter = keep;
 }
 
+/* Types whose equal values are identical: a column equal to a key may be
+ * read back from the key. */
+static bool identity_eq(const wd_type *t)
+{
+    wd_type_id id = t->id;
+    return wd_type_is_int(id) || id == WD_T_BOOL || id == WD_T_DATE || id == WD_T_TIMESTAMP ||
+           id == WD_T_TEXT || id == WD_T_BYTES;
+}
+
+/* Spec sp of join j: the payload columns of each input that are copies of
+ * a key (the same expression in its input calc) — the join need not store
+ * them.  Not an interval join's time column: the row carries its time. */
+static void key_copies(wd_plan_ctx *c, const wd_rel *j, wd_join_spec *sp)
+{
+    uint32_t nk = sp->nkeys;
+    for (uint32_t s = 0; s < 2; s++) {
+        const wd_rel *sc = j->in[s];
+        uint32_t np = sc->schema->nfields - nk - 1;
+        int tc = sp->mode == WD_JM_INTERVAL
+                     ? (s ? sp->right_time_col : sp->left_time_col) - (int)nk
+                     : -1;
+        int32_t *pk = NULL;
+        for (uint32_t i = 0; i < np && sc->exprs; i++) {
+            const wd_expr *e = sc->exprs[nk + i];
+            if ((int)i == tc || !identity_eq(e->type)) continue;
+            for (uint32_t k = 0; k < nk; k++) {
+                if (!wd_expr_equal(e, sc->exprs[k])) continue;
+                if (!pk) {
+                    pk = wd_arena_alloc(c->a, sizeof(int32_t) * np);
+                    for (uint32_t x = 0; x < np; x++) pk[x] = -1;
+                }
+                pk[i] = (int32_t)k;
+                break;
+            }
+        }
+        sp->pay_key[s] = pk;
+    }
+}
+
 /*
  * Join j (a WD_REL_JOIN whose pd_used is complete): drop the payload
  * columns nothing reads from its input calcs, and turn j into a calc over
@@ -219,6 +262,7 @@ static void prune_join(pd *p, wd_rel *j)
     if (!any) {
         for (uint32_t s = 0; s < 2; s++)
             memset(j->in[s]->pd_used, 1, j->in[s]->schema->nfields);
+        key_copies(c, j, j->join);
         return;
     }
     /* old output column → new one */
@@ -274,6 +318,7 @@ static void prune_join(pd *p, wd_rel *j)
     nj->schema = wd_schema_make(c->a, nnew, of);
     nj->quals = oq;
     nj->updating = j->updating;
+    key_copies(c, nj, ns);
     /* j: a calc putting the kept columns back in place, NULLs elsewhere */
     const wd_expr **ex = wd_arena_alloc(c->a, sizeof(wd_expr *) * (nout + 1));
     for (uint32_t i = 0; i < nout; i++)
