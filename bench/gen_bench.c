@@ -79,10 +79,10 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *count = argc > 1 ? argv[1] : "50000000";
-    wd_opt kv[] = {{"event_rate", "10000000", {0, 0}},
-                   {"paced", "false", {0, 0}},
-                   {"base_time", "1672531200000", {0, 0}},
-                   {"event_count", count, {0, 0}}};
+    wd_opt kv[] = {{"event_rate", "10000000", {0, 0}, {0, 0}},
+                   {"paced", "false", {0, 0}, {0, 0}},
+                   {"base_time", "1672531200000", {0, 0}, {0, 0}},
+                   {"event_count", count, {0, 0}, {0, 0}}};
     wd_options o = {4, kv};
     bool bid_only[4] = {false, false, true, false};
     bool none[4] = {false, false, false, false};
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
         rc |= run(&wd_conn_nexmark, &o, NULL, WD_BATCH_ROWS, "nexmark all columns (1024 rows)");
     if (WANT("none"))
         rc |= run(&wd_conn_nexmark, &o, none, WD_BATCH_ROWS, "nexmark no column (1024 rows)");
-    wd_opt ikv[] = {{"event_rate", "1e15", {0, 0}}, {"message_count", count, {0, 0}}};
+    wd_opt ikv[] = {{"event_rate", "1e15", {0, 0}, {0, 0}}, {"message_count", count, {0, 0}, {0, 0}}};
     wd_options io = {2, ikv};
     if (WANT("impulse"))
         rc |= run(&wd_conn_impulse, &io, NULL, WD_BATCH_ROWS, "impulse (1024 rows)");

@@ -13,7 +13,8 @@
  * arena memory are still caught.
  *
  * Exports: wd_malloc, wd_calloc, wd_realloc, wd_free, wd_strdup,
- * wd_strndup, wd_alloc_live_bytes, wd_alloc_fail_after, wd_arena_*.
+ * wd_strndup, wd_alloc_live_bytes, wd_alloc_fail_after, wd_alloc_prefault,
+ * wd_arena_*.
  */
 #include "common/alloc.h"
 
@@ -25,6 +26,8 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/error.h"
 
@@ -164,6 +167,27 @@ char *wd_strndup(const char *s, size_t n)
     memcpy(d, s, k);
     d[k] = 0;
     return d;
+}
+
+/*
+ * Fault in the whole pages of p[0..n) (a fresh block about to be filled)
+ * in one system call: filling a large store page by page otherwise takes
+ * a page fault every 4 KiB, which costs more than writing the bytes.
+ * Linux's MADV_POPULATE_WRITE; nothing happens where it is unknown or
+ * refused (the pages then fault in as they are written).
+ */
+void wd_alloc_prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    static long page;
+    if (!page) page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (e > a) (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }
 
 /* ---- arenas ------------------------------------------------------------ */

@@ -27,6 +27,10 @@ char *wd_strndup(const char *s, size_t n);
 /* Live bytes allocated through wd_malloc & co. (approximate, all threads). */
 int64_t wd_alloc_live_bytes(void);
 
+/* Make the pages of a fresh block p[0..n) resident in one step, before it
+ * is filled (a hint: a no-op where the system cannot). */
+void wd_alloc_prefault(void *p, size_t n);
+
 /* Tests: make the n-th following allocation fail (return NULL); 0 = off. */
 void wd_alloc_fail_after(long n);
 

@@ -78,6 +78,11 @@ typedef struct wd_join_spec {
                                      AND a.expires): left_time_col is the upper
                                      bound's column and the residual checks the
                                      lower bound; lo_ns still releases right rows */
+    const int32_t *pay_key[2];    /* per side, per payload column: the key column
+                                     it always equals (the same expression, of a
+                                     type whose equal values are identical), or -1;
+                                     NULL: none.  Such a column is not stored: a
+                                     stored row's value comes from its key */
 } wd_join_spec;
 
 extern const wd_op_vt wd_op_join_vt;

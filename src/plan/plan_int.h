@@ -73,6 +73,10 @@ struct wd_rel {
     /* planner memo */
     wd_node *node;
     bool planning;               /* cycle guard (memory tables) */
+    /* pushdown.c */
+    uint32_t pd_refs;            /* consumers */
+    uint8_t pd_state;            /* 0 unseen, 1 being visited, 2 done */
+    bool *pd_used;               /* per schema field: some consumer reads it */
 };
 
 typedef struct wd_view {
@@ -143,6 +147,12 @@ bool wd_an_has_aggregate(const wd_ast_expr *e);
 bool wd_an_in_list(const char *n, const char *const *l, size_t k);
 const char *wd_an_item_name(wd_plan_ctx *c, const wd_ast_expr *e, uint32_t i);
 void wd_an_mark_needed(const wd_scope *sc, uint32_t idx);
+
+/* pushdown.c: filters and projections pushed below joins, before planning */
+int wd_pl_pushdown(wd_plan_ctx *c);
+/* True when e cannot raise an error (comparisons, IS, IN, AND/OR/NOT of
+ * columns and literals): it may run on rows a filter would have dropped. */
+bool wd_pl_cannot_fail(const wd_expr *e);
 
 /* analyze_agg.c: GROUP BY, windows, aggregates, window functions */
 wd_expr *wd_an_agg_call(wd_plan_ctx *c, const wd_scope *sc, const wd_ast_expr *e);

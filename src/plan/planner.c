@@ -232,13 +232,19 @@ static wd_node *pl_rel(wd_plan_ctx *c, wd_rel *r)
         const wd_expr *filter = r->filter;
         const wd_expr *const *exprs = r->exprs;
         /* Merge with an input calc that is not shared and has no unnest, unless
-         * both filter: the outer filter must only see rows the inner one kept. */
+         * both filter and the outer filter could fail: it must only see rows
+         * the inner one kept. */
         while (in->kind == WD_REL_CALC && !in->node && in->unnest_col < 0 &&
-               !(in->filter && filter)) {
+               !(in->filter && filter && !wd_pl_cannot_fail(filter))) {
             const wd_expr **ex = wd_arena_alloc(c->a, sizeof(wd_expr *) * r->nexprs);
             for (uint32_t i = 0; i < r->nexprs; i++) ex[i] = subst(c, exprs[i], in->exprs);
             const wd_expr *f = filter ? subst(c, filter, in->exprs) : NULL;
-            if (in->filter) f = in->filter;
+            if (in->filter && f) {
+                wd_expr *both[2] = {(wd_expr *)in->filter, (wd_expr *)f};
+                f = wd_expr_node(c->a, WD_EX_AND, WD_TYPE_BOOL, 2, both);
+            } else if (in->filter) {
+                f = in->filter;
+            }
             filter = f;
             exprs = ex;
             in = in->in[0];
@@ -438,6 +444,8 @@ int wd_plan_compile(const char *sql, size_t len, const wd_plan_opts *opts, wd_gr
         rc = wd_an_statement(&c, script->stmts[i]);
         if (rc < 0) goto fail;
     }
+    rc = wd_pl_pushdown(&c);
+    if (rc < 0) goto fail;
     for (uint32_t i = 0; i < c.nouts; i++) {
         struct wd_pending_out *o = &c.outs[i];
         rc = o->table ? wd_pl_sink(&c, o->table, o->rel, o->pos) : wd_pl_stdout(&c, o->rel);

@@ -84,14 +84,15 @@ FROM s GROUP BY ${keyCol}, sid`;
 }
 
 // An updating join of the two join inputs, written as a Debezium changelog
-// (outer joins retract their NULL-padded rows when a match arrives).
-function updatingJoin(letter, name, join, residual = '') {
+// (outer joins retract their NULL-padded rows when a match arrives); `where`
+// filters the joined rows (wadi moves what it can below the join).
+function updatingJoin(letter, name, join, residual = '', where = '') {
     return {
         name, letter, inputs: ['join_l', 'join_r'], debezium: true,
         sql: `SELECT l.k AS lk, l.a AS a, r.k AS rk, r.c AS c
-FROM l ${join} r ON l.k = r.k${residual}`,
+FROM l ${join} r ON l.k = r.k${residual}${where}`,
         duck: `SELECT l.k AS lk, l.a AS a, r.k AS rk, r.c AS c
-FROM join_l l ${join} join_r r ON l.k = r.k${residual}`,
+FROM join_l l ${join} join_r r ON l.k = r.k${residual}${where}`,
         cols: { lk: 'int', a: 'int', rk: 'int', c: 'int' },
         key: ['lk', 'rk'],
     };
@@ -220,6 +221,8 @@ QUALIFY row_number() OVER (PARTITION BY k ORDER BY a DESC NULLS LAST, k, a, b, t
         cols: { k: 'int', b: 'text', ts: 'ts', best: 'int' },
         key: ['k'],
     },
+    updatingJoin('s', 'inner_join_where', 'JOIN', '', '\nWHERE l.a > 0 AND r.c < 50 AND l.a > r.c'),
+    updatingJoin('t', 'left_join_where', 'LEFT JOIN', '', '\nWHERE l.a > 0 AND (r.c IS NULL OR r.c < 50)'),
 ];
 
 // The generated inputs: gen.js options from --rows, the table wadi reads

@@ -22,8 +22,12 @@
  * type randomized against a nested-loop join.  Windowed: inner, full and
  * left, late rows, several timestamps in one batch, retractions before the window closes,
  * large windows.  STRUCT keys and payloads (NULL rows gathered and
- * decoded); a residual failing at run time.  A micro benchmark (printed,
- * not asserted) runs with WD_BENCH=1.
+ * decoded); a residual failing at run time.  Payload columns that copy
+ * the key (the spec's pay_key), read back from the key table, in the
+ * randomized runs.  State per buffered row of an updating join within 2x
+ * the row's own size, for small rows and for q20's bids (printed; 2,000,000
+ * rows with WD_BENCH=1).  A micro benchmark (printed, not asserted) runs
+ * with WD_BENCH=1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -819,15 +823,19 @@ static uint32_t rnd(uint32_t n)
  * join of all rows with the interval condition, no output row is at or
  * below a watermark already passed on, and no state is left.
  */
-static void random_run(wd_join_mode mode, wd_join_type type, bool with_residual, uint64_t seed,
-                       uint32_t steps)
+/* key_copy: every row's v is its key (NULL with it), and the spec says so
+ * (pay_key): the join reads v of stored rows back from the key. */
+static void random_run(wd_join_mode mode, wd_join_type type, bool with_residual, bool key_copy,
+                       uint64_t seed, uint32_t steps)
 {
     const int64_t iv[2] = {-3, 5};
     const bool interval = mode == WD_JM_INTERVAL;
+    static const int32_t copy_of_key[2] = {0, -1}; /* lv / rv = the key, ls / rs stored */
     rng_state = seed;
     harness *h = h_new(mode, type);
     h->spec.lo_ns = iv[0];
     h->spec.hi_ns = iv[1];
+    if (key_copy) h->spec.pay_key[0] = h->spec.pay_key[1] = copy_of_key;
     if (with_residual) h_residual(h, 2);
     h_open(h);
     lrow *live[2] = {malloc(sizeof(lrow) * steps * 8), malloc(sizeof(lrow) * steps * 8)};
@@ -849,6 +857,7 @@ static void random_run(wd_join_mode mode, wd_join_type type, bool with_residual,
             } else {
                 k[i] = rnd(10) == 0 ? NUL : (int64_t)rnd(5);
                 v[i] = rnd(12) == 0 ? NUL : (int64_t)rnd(8);
+                if (key_copy) v[i] = k[i];
                 live[s][nlive[s]++] = (lrow){k[i], v[i], t[i]};
                 ret[i] = false;
             }
@@ -889,8 +898,11 @@ static void test_random_vs_nested_loop(void **state)
     for (int t = 0; t < 4; t++)
         for (int r = 0; r < 2; r++)
             for (uint64_t seed = 1; seed <= 12; seed++) {
-                random_run(WD_JM_UPDATING, types[t], r, seed * 7919 + (uint64_t)t, 120);
-                random_run(WD_JM_INTERVAL, types[t], r, seed * 104729 + (uint64_t)t, 150);
+                random_run(WD_JM_UPDATING, types[t], r, false, seed * 7919 + (uint64_t)t, 120);
+                random_run(WD_JM_INTERVAL, types[t], r, false, seed * 104729 + (uint64_t)t, 150);
+                if (seed > 4) continue;
+                random_run(WD_JM_UPDATING, types[t], r, true, seed * 7919 + (uint64_t)t, 120);
+                random_run(WD_JM_INTERVAL, types[t], r, true, seed * 104729 + (uint64_t)t, 150);
             }
 }
 
@@ -1351,6 +1363,101 @@ static void test_bench(void **state)
     h_free(h);
 }
 
+/*
+ * State per buffered row of an updating join against the row's own size
+ * (the bytes of its values: 8 per BIGINT / TIMESTAMP value, key and
+ * _timestamp included, and a string's length), n rows of one side over
+ * `keys` keys with no partner yet (what q20 holds for bids of auctions
+ * that are not category 10).  Rows: [k BIGINT, nint BIGINT columns, ntext
+ * TEXT columns, _timestamp]; strings of 4..(4 + tspan) bytes from a pool
+ * of 10,000 (views: the batch holds no copy, the join stores one).
+ * Returns state bytes per row (the operator's accounting: capacities, key
+ * table, scratch) and sets *own to the row's own size.
+ */
+static double state_per_row(uint32_t nint, uint32_t ntext, uint32_t tspan, uint64_t n,
+                            uint32_t keys, double *own, double *live_per_row)
+{
+    wd_arena a;
+    wd_arena_init(&a, 0);
+    uint32_t nl = 1 + nint + ntext;
+    wd_field *lf = wd_arena_calloc(&a, sizeof(wd_field) * (nl + 1));
+    for (uint32_t c = 0; c < nl; c++) {
+        lf[c].name = wd_arena_printf(&a, "c%u", c);
+        lf[c].type = c > nint ? WD_TYPE_TEXT : WD_TYPE_INT64;
+        lf[c].nullable = true;
+    }
+    wd_field rf[1] = {{"k", WD_TYPE_INT64, true}};
+    const wd_type *in[2] = {wd_schema_make(&a, nl, lf), wd_schema_make(&a, 1, rf)};
+    wd_join_spec spec = {.mode = WD_JM_UPDATING, .type = WD_JT_INNER, .nkeys = 1,
+                         .ttl_ns = 3600 * (int64_t)1000000000};
+    wd_node node = {.kind = WD_N__OTHER, .name = "join", .parallelism = 1, .ninputs = 2,
+                    .in_schemas = in, .out_schema = wd_schema_make(&a, nl - 1, lf + 1),
+                    .vt = &wd_op_join_vt, .spec = &spec, .updating = true};
+    harness cap = {.capture = false};
+    wd_op op = {.vt = &wd_op_join_vt, .node = &node, .parallelism = 1, .watermark = INT64_MIN,
+                .out = {.batch = cap_batch, .watermark = cap_wm, .end = cap_end, .ctx = &cap}};
+    wd_error err = {0};
+    if (op.vt->open(&op, &err)) fail_msg("open: %s", err.msg);
+    enum { POOL = 10000 };
+    char *pool = wd_arena_alloc(&a, (size_t)POOL * (4 + tspan));
+    uint32_t *plen = wd_arena_alloc(&a, sizeof(uint32_t) * POOL);
+    rng_state = 42;
+    for (uint32_t i = 0; i < POOL; i++) {
+        plen[i] = 4 + (tspan ? rnd(tspan + 1) : 0);
+        for (uint32_t b = 0; b < plen[i]; b++) pool[(size_t)i * (4 + tspan) + b] = (char)('a' + rnd(26));
+    }
+    int64_t live0 = wd_alloc_live_bytes();
+    uint64_t value_bytes = 0;
+    for (uint64_t off = 0; off < n; off += WD_BATCH_ROWS) {
+        uint32_t m = n - off < WD_BATCH_ROWS ? (uint32_t)(n - off) : WD_BATCH_ROWS;
+        wd_batch *b = wd_batch_new(in[0], m);
+        for (uint32_t i = 0; i < m; i++) {
+            uint64_t r = off + i;
+            ((int64_t *)b->cols[0].data)[i] = (int64_t)((r * 2654435761u) % keys);
+            for (uint32_t c = 1; c <= nint; c++) ((int64_t *)b->cols[c].data)[i] = (int64_t)(r * c);
+            for (uint32_t c = nint + 1; c < nl; c++) {
+                uint32_t x = rnd(POOL);
+                ((wd_str *)b->cols[c].data)[i] = wd_str_make(pool + (size_t)x * (4 + tspan), plen[x]);
+                value_bytes += plen[x];
+            }
+            ((int64_t *)b->cols[nl].data)[i] = (int64_t)r * 1000;
+            value_bytes += 8 * (1 + nint + 1);
+        }
+        b->nrows = m;
+        wd_batch_seal(b);
+        if (wd_op_push_batch(&op, 0, b, &err)) fail_msg("%s", err.msg);
+        wd_batch_release(b);
+    }
+    wd_join_stats st;
+    wd_op_join_stats(&op, &st);
+    assert_int_equal(st.rows[0], n);
+    *own = (double)value_bytes / (double)n;
+    *live_per_row = (double)(wd_alloc_live_bytes() - live0) / (double)n;
+    op.vt->close(&op);
+    wd_arena_free(&a);
+    return (double)st.bytes / (double)n;
+}
+
+/* The joins issue's target: state per buffered row of an updating join
+ * within 2x the row's own size, for small rows (two BIGINTs and a short
+ * string: the per-row overhead weighs most) and for q20's bids (auction,
+ * bidder, price, channel, url, datetime). */
+static void test_state_per_row(void **state)
+{
+    const char *e = getenv("WD_BENCH");
+    uint64_t n = e && *e ? 2000000 : 200000;
+    double own, live;
+    double small = state_per_row(1, 1, 9, n, (uint32_t)(n / 20), &own, &live);
+    print_message("  small rows (k, v BIGINT, 4-13 byte text): %.1f bytes of state per row, "
+                  "%.1f allocated; own size %.1f bytes: %.2fx\n", small, live, own, small / own);
+    assert_true(small <= 2 * own);
+    double bid = state_per_row(3, 2, 60, n, (uint32_t)(n / 16), &own, &live);
+    print_message("  q20's bids (auction, bidder, price, datetime, 2 texts of 4-64 bytes): %.1f "
+                  "bytes of state per row, %.1f allocated; own size %.1f bytes: %.2fx\n",
+                  bid, live, own, bid / own);
+    assert_true(bid <= 2 * own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1377,6 +1484,7 @@ int main(void)
         cmocka_unit_test(test_struct_columns),
         cmocka_unit_test(test_windowed_large_and_errors),
         cmocka_unit_test(test_bad_specs),
+        cmocka_unit_test(test_state_per_row),
         cmocka_unit_test(test_bench),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

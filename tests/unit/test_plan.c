@@ -2,7 +2,7 @@
  * test_plan.c — unit tests for the planner (src/plan: wd_plan_compile and
  * the dataflow graph it builds): the shape of the graph for simple queries
  * (node kinds, edges, parallelism, column pruning, calc merging, chain
- * fusion), planner errors with code, line, column, message and hint, and a
+ * fusion, filters and projections pushed below joins), planner errors with code, line, column, message and hint, and a
  * robustness pass that feeds wd_plan_compile thousands of token-level
  * mutations of the golden SQL corpus (the .sql files of tests/sql/cases,
  * read relative to the repository root, where `make test` runs) plus an
@@ -206,9 +206,19 @@ static void test_calc_merge(void **state)
     assert_non_null(first_kind(g, WD_N_CALC)->filter);
     wd_graph_free(g);
 
-    /* both filter: two calcs (the outer filter sees only the inner's rows) */
+    /* both filter, the outer one cannot fail: merged, both filters kept */
     g = compile_ok(NEXMARK "CREATE VIEW v AS SELECT bid.price AS p FROM n WHERE bid IS NOT NULL;\n"
                            "SELECT p FROM v WHERE p > 10;",
+                   1);
+    kinds(g, k);
+    assert_string_equal(k, "SWCK");
+    assert_int_equal(first_kind(g, WD_N_CALC)->filter->kind, WD_EX_AND);
+    wd_graph_free(g);
+
+    /* both filter, the outer one can fail: two calcs (it sees only the
+     * inner's rows) */
+    g = compile_ok(NEXMARK "CREATE VIEW v AS SELECT bid.price AS p FROM n WHERE bid IS NOT NULL;\n"
+                           "SELECT p FROM v WHERE 100 / p > 10;",
                    1);
     kinds(g, k);
     assert_string_equal(k, "SWCCK");
@@ -336,6 +346,96 @@ static void test_shape_union_and_sinks(void **state)
     assert_non_null(strstr(b.data, "source:nexmark"));
     assert_non_null(strstr(b.data, "sink:stdout"));
     wd_buf_free(&b);
+    wd_graph_free(g);
+}
+
+/* ---- joins: filters and projections pushed below them ---------------------- */
+
+static const wd_node *join_node(const wd_graph *g)
+{
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        if (!strcmp(g->nodes[i]->name, "join")) return g->nodes[i];
+    fail_msg("no join node");
+    return NULL;
+}
+
+/* The node feeding input `in` of node n. */
+static const wd_node *input_of(const wd_graph *g, const wd_node *n, uint32_t in)
+{
+    const wd_edge *e[4];
+    uint32_t ne = wd_graph_in_edges(g, n->id, e, 4);
+    for (uint32_t i = 0; i < ne; i++)
+        if (e[i]->to_input == in) return g->nodes[e[i]->from];
+    fail_msg("no input %u", in);
+    return NULL;
+}
+
+/* The only node reading n's output. */
+static const wd_node *consumer_of(const wd_graph *g, const wd_node *n)
+{
+    const wd_edge *e[2];
+    assert_int_equal(wd_graph_out_edges(g, n->id, e, 2), 1);
+    return g->nodes[e[0]->to];
+}
+
+#define AUCTIONS_Q "(SELECT auction.id AS id, auction.seller AS seller, auction.category AS category, " \
+                 "auction.item_name AS item FROM n WHERE auction IS NOT NULL)"
+#define PEOPLE_Q "(SELECT person.id AS id, person.name AS name, person.state AS state FROM n " \
+               "WHERE person IS NOT NULL)"
+
+static void test_join_pushdown(void **state)
+{
+    (void)state;
+    /* inner join: one-sided conjuncts that cannot fail go below the join;
+     * one reading both sides or able to fail stays; payload columns nothing
+     * reads leave the inputs */
+    wd_graph *g = compile_ok(NEXMARK "SELECT p.name, a.id FROM " AUCTIONS_Q " AS a JOIN " PEOPLE_Q
+                                     " AS p ON a.seller = p.id WHERE a.category = 10 AND "
+                                     "p.state IN ('OR', 'CA') AND a.id > p.id AND 100 / a.id > 1;",
+                             1);
+    const wd_node *j = join_node(g);
+    /* [key, payload…, _timestamp]: a keeps id, p keeps id and name */
+    assert_int_equal(j->in_schemas[0]->nfields, 1 + 1 + 1);
+    assert_string_equal(j->in_schemas[0]->fields[1].name, "id");
+    assert_int_equal(j->in_schemas[1]->nfields, 1 + 2 + 1);
+    assert_string_equal(j->in_schemas[1]->fields[1].name, "id");
+    assert_string_equal(j->in_schemas[1]->fields[2].name, "name");
+    for (uint32_t s = 0; s < 2; s++) {
+        const wd_node *c = input_of(g, j, s);
+        assert_int_equal(c->kind, WD_N_CALC);
+        assert_non_null(c->filter);
+        assert_int_equal(c->filter->kind, WD_EX_AND); /* IS NOT NULL and the pushed one */
+    }
+    const wd_node *after = consumer_of(g, j);
+    assert_int_equal(after->kind, WD_N_CALC);
+    assert_non_null(after->filter);
+    assert_int_equal(after->filter->kind, WD_EX_AND); /* a.id > p.id, 100 / a.id > 1 */
+    assert_int_equal(after->filter->nargs, 2);
+    wd_graph_free(g);
+
+    /* a LEFT join: the left side's conjunct goes down, the right side's
+     * (its columns are NULL in rows the filter must see) stays */
+    g = compile_ok(NEXMARK "SELECT p.name, a.id FROM " AUCTIONS_Q " AS a LEFT JOIN " PEOPLE_Q
+                           " AS p ON a.seller = p.id WHERE a.category = 10 AND p.state = 'OR';",
+                   1);
+    j = join_node(g);
+    assert_int_equal(input_of(g, j, 0)->filter->kind, WD_EX_AND);
+    assert_int_equal(input_of(g, j, 1)->filter->kind, WD_EX_IS_NOT_NULL);
+    after = consumer_of(g, j);
+    assert_non_null(after->filter);
+    assert_int_equal(after->filter->kind, WD_EX_CALL); /* p.state = 'OR' */
+    /* p.state stays in the join for that filter */
+    assert_int_equal(j->in_schemas[1]->nfields, 1 + 2 + 1);
+    wd_graph_free(g);
+
+    /* an updating input keeps every column (retractions match whole rows) */
+    g = compile_ok(NEXMARK "SELECT c.n, p.name FROM (SELECT auction.seller AS seller, count(*) AS n, "
+                           "max(auction.id) AS last FROM n WHERE auction IS NOT NULL GROUP BY 1) AS c "
+                           "JOIN " PEOPLE_Q " AS p ON c.seller = p.id;",
+                   1);
+    j = join_node(g);
+    assert_int_equal(j->in_schemas[0]->nfields, 1 + 3 + 1);
+    assert_int_equal(j->in_schemas[1]->nfields, 1 + 1 + 1);
     wd_graph_free(g);
 }
 
@@ -821,7 +921,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shape_simple),   cmocka_unit_test(test_shape_parallel),
-        cmocka_unit_test(test_calc_merge),     cmocka_unit_test(test_shape_generated),
+        cmocka_unit_test(test_calc_merge),     cmocka_unit_test(test_join_pushdown),     cmocka_unit_test(test_shape_generated),
         cmocka_unit_test(test_shape_union_and_sinks), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_error_format),   cmocka_unit_test(test_fuzz_corpus),
         cmocka_unit_test(test_alloc_failure),
