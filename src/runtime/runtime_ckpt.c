@@ -53,6 +53,7 @@ typedef struct rt_opsnap {
 typedef struct rt_snap {
     rt_opsnap *ops;
     uint32_t n;
+    uint32_t inited;         /* ops[0..inited) hold memory (reused by take) */
     uint64_t bytes;
     int64_t sync_ns;
 } rt_snap;
@@ -85,7 +86,7 @@ static bool ckpt_on(const wd_job *j)
 static void snap_free(rt_snap *s)
 {
     if (!s) return;
-    for (uint32_t i = 0; i < s->n; i++) wd_snap_out_free(&s->ops[i].out);
+    for (uint32_t i = 0; i < s->inited; i++) wd_snap_out_free(&s->ops[i].out);
     wd_free(s->ops);
     wd_free(s);
 }
@@ -130,9 +131,14 @@ static void *uploader_main(void *arg)
         if (!up->head) up->tail = NULL;
         pthread_mutex_unlock(&up->mu);
         upload(up->job, u);
-        if (!u->borrowed) snap_free(u->snap);
-        wd_free(u);
         pthread_mutex_lock(&up->mu);
+        if (!u->borrowed) {
+            /* its memory serves the subtask's next snapshot (take) */
+            task *t = up->job->all[u->who];
+            if (!t->spare) t->spare = u->snap;
+            else snap_free(u->snap);
+        }
+        wd_free(u);
     }
     pthread_mutex_unlock(&up->mu);
     return NULL;
@@ -174,8 +180,18 @@ static int take(task *t, uint64_t epoch, rt_snap **out, wd_error *err)
 {
     int64_t t0 = wd_mono_ns();
     const wd_chain *ch = t->chain;
-    rt_snap *s = wd_calloc(1, sizeof *s);
-    if (s) s->ops = wd_calloc(ch->nnodes, sizeof *s->ops);
+    /* the previous snapshot's memory, once written, if the uploader gave it back */
+    pthread_mutex_lock(&t->job->up->mu);
+    rt_snap *s = t->spare;
+    t->spare = NULL;
+    pthread_mutex_unlock(&t->job->up->mu);
+    if (s) {
+        s->n = 0;
+        s->bytes = 0;
+    } else {
+        s = wd_calloc(1, sizeof *s);
+        if (s) s->ops = wd_calloc(ch->nnodes, sizeof *s->ops);
+    }
     if (!s || !s->ops) {
         snap_free(s);
         return wd_err(err, WD_ENOMEM, "out of memory");
@@ -183,10 +199,16 @@ static int take(task *t, uint64_t epoch, rt_snap **out, wd_error *err)
     for (uint32_t k = 0; k < ch->nnodes; k++) {
         if (!has_state(t, k)) continue;
         wd_op *op = &t->ops[k];
-        rt_opsnap *o = &s->ops[s->n++];
+        rt_opsnap *o = &s->ops[s->n];
         o->node = op->node->id;
         o->name = op->node->name;
-        wd_snap_out_init(&o->out, epoch, t->subtask, ch->parallelism);
+        if (s->n < s->inited) {
+            wd_snap_out_recycle(&o->out, epoch, t->subtask, ch->parallelism);
+        } else {
+            wd_snap_out_init(&o->out, epoch, t->subtask, ch->parallelism);
+            s->inited++;
+        }
+        s->n++;
         int rc = wd_snap_table_begin(&o->out, WM_TABLE, WD_SNAP_GLOBAL, err);
         if (rc == 0) {
             wd_snap_put(&o->out, 0, &op->watermark, sizeof op->watermark);
@@ -469,6 +491,8 @@ void wd_rt_ckpt_free(wd_job *j)
         if (!j->all[i]) continue;
         snap_free(j->all[i]->final);
         j->all[i]->final = NULL;
+        snap_free(j->all[i]->spare);
+        j->all[i]->spare = NULL;
     }
     wd_ckpt_loaded_free(j->loaded);
     j->loaded = NULL;

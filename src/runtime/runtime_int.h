@@ -172,6 +172,7 @@ struct task {
     uint64_t committed;          /* the last epoch committed on its operators */
     bool ended;                  /* (job mu) its final snapshot is taken */
     struct rt_snap *final;       /* that snapshot, acknowledged for later epochs */
+    struct rt_snap *spare;       /* (uploader mu) the last one written: its memory is reused */
 };
 
 struct wd_job {

@@ -1,7 +1,8 @@
 /*
  * snapshot.c — operator state as tables of records (snapshot.h).
  *
- * Exports: wd_snap_out_init, wd_snap_out_free, wd_snap_out_bytes,
+ * Exports: wd_snap_out_init, wd_snap_out_recycle, wd_snap_out_free,
+ * wd_snap_out_bytes,
  * wd_snap_table_begin, wd_snap_put, wd_snap_rec_begin, wd_snap_rec_end,
  * wd_snap_in_init, wd_snap_in_free, wd_snap_in_add, wd_snap_in_add_out,
  * wd_snap_in_has, wd_snap_in_open, wd_snap_in_next, wd_snap_bad_record,
@@ -24,10 +25,37 @@ void wd_snap_out_init(wd_snap_out *w, uint64_t epoch, uint32_t subtask, uint32_t
     w->parallelism = parallelism;
 }
 
+void wd_snap_out_recycle(wd_snap_out *w, uint64_t epoch, uint32_t subtask, uint32_t parallelism)
+{
+    uint32_t need = w->nspare + w->ntables;
+    if (need > w->spare_cap) {
+        wd_snap_table *sp = wd_realloc(w->spare, need * sizeof *sp);
+        if (!sp) { /* nothing to keep them in: free them */
+            for (uint32_t i = 0; i < w->ntables; i++) wd_buf_free(&w->tables[i].data);
+            w->ntables = 0;
+        } else {
+            w->spare = sp;
+            w->spare_cap = need;
+        }
+    }
+    for (uint32_t i = 0; i < w->ntables; i++) {
+        wd_buf_reset(&w->tables[i].data);
+        w->spare[w->nspare++] = w->tables[i];
+    }
+    w->ntables = 0;
+    w->cur = NULL;
+    w->rec_start = 0;
+    w->epoch = epoch;
+    w->subtask = subtask;
+    w->parallelism = parallelism;
+}
+
 void wd_snap_out_free(wd_snap_out *w)
 {
     for (uint32_t i = 0; i < w->ntables; i++) wd_buf_free(&w->tables[i].data);
+    for (uint32_t i = 0; i < w->nspare; i++) wd_buf_free(&w->spare[i].data);
     wd_free(w->tables);
+    wd_free(w->spare);
     memset(w, 0, sizeof *w);
 }
 
@@ -67,6 +95,12 @@ int wd_snap_table_begin(wd_snap_out *w, const char *name, wd_snap_kind kind, wd_
     }
     wd_snap_table *t = &w->tables[w->ntables++];
     memset(t, 0, sizeof *t);
+    for (uint32_t i = 0; i < w->nspare; i++)
+        if (!strcmp(w->spare[i].name, name)) {
+            t->data = w->spare[i].data; /* emptied by wd_snap_out_recycle */
+            w->spare[i] = w->spare[--w->nspare];
+            break;
+        }
     strcpy(t->name, name);
     t->kind = kind;
     w->cur = t;

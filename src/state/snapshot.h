@@ -68,9 +68,19 @@ typedef struct wd_snap_out {
     uint32_t ntables, cap;
     wd_snap_table *cur;      /* the table records go to */
     size_t rec_start;        /* wd_snap_rec_begin: offset of the open record */
+    wd_snap_table *spare;    /* tables of an earlier snapshot: their buffers
+                                serve the tables of the same names */
+    uint32_t nspare, spare_cap;
 } wd_snap_out;
 
 void wd_snap_out_init(wd_snap_out *w, uint64_t epoch, uint32_t subtask, uint32_t parallelism);
+/*
+ * Start w over for another snapshot, keeping the memory of its tables for
+ * the tables of the new one: a subtask that snapshots every epoch then
+ * writes into pages it already has, instead of faulting in (and having the
+ * kernel zero) as much fresh memory as its state every time.
+ */
+void wd_snap_out_recycle(wd_snap_out *w, uint64_t epoch, uint32_t subtask, uint32_t parallelism);
 void wd_snap_out_free(wd_snap_out *w);
 /* Bytes of records written so far over every table. */
 size_t wd_snap_out_bytes(const wd_snap_out *w);

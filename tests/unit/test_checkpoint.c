@@ -19,6 +19,7 @@
 #include "common/alloc.h"
 #include "control/coordinator.h"
 #include "state/checkpoint.h"
+#include "state/snapshot.h"
 #include "state/store.h"
 
 static char dir[64];
@@ -368,6 +369,48 @@ static void test_coordinator_stop(void **state)
     wd_store_close(st);
 }
 
+/* A recycled snapshot keeps its tables' memory for the tables of the same
+ * names, writes only the tables selected again, and holds the new records. */
+static void test_snapshot_recycle(void **state)
+{
+    wd_snap_out w;
+    wd_snap_out_init(&w, 1, 0, 1);
+    wd_error err;
+    wd_err_clear(&err);
+    assert_int_equal(wd_snap_table_begin(&w, "big", WD_SNAP_KEYED, &err), 0);
+    char rec[1000];
+    memset(rec, 'x', sizeof rec);
+    for (int i = 0; i < 100; i++) wd_snap_put(&w, (uint32_t)i, rec, sizeof rec);
+    assert_int_equal(wd_snap_table_begin(&w, "small", WD_SNAP_GLOBAL, &err), 0);
+    wd_snap_put(&w, 0, "s", 1);
+    const char *big_mem = w.tables[0].data.data;
+    size_t big_cap = w.tables[0].data.cap;
+
+    wd_snap_out_recycle(&w, 2, 1, 2);
+    assert_int_equal(w.ntables, 0);
+    assert_int_equal(w.epoch, 2);
+    assert_int_equal(w.subtask, 1);
+    assert_int_equal(wd_snap_out_bytes(&w), 0);
+    /* "small" first this time: each name gets its own old buffer back */
+    assert_int_equal(wd_snap_table_begin(&w, "small", WD_SNAP_GLOBAL, &err), 0);
+    wd_snap_put(&w, 0, "t", 1);
+    assert_int_equal(wd_snap_table_begin(&w, "big", WD_SNAP_KEYED, &err), 0);
+    wd_snap_put(&w, 7, rec, 10);
+    assert_int_equal(w.ntables, 2);
+    assert_ptr_equal(w.tables[1].data.data, big_mem);
+    assert_int_equal(w.tables[1].data.cap, big_cap);
+    assert_int_equal(w.tables[1].nrecs, 1);
+    assert_int_equal(w.tables[0].nrecs, 1);
+    assert_int_equal(wd_snap_out_bytes(&w), (4 + 4 + 1) + (4 + 4 + 10));
+
+    /* a table not selected again is not written, its memory stays spare */
+    wd_snap_out_recycle(&w, 3, 0, 1);
+    assert_int_equal(wd_snap_table_begin(&w, "big", WD_SNAP_KEYED, &err), 0);
+    assert_int_equal(w.ntables, 1);
+    assert_int_equal(w.nspare, 1);
+    wd_snap_out_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incomplete_and_damaged_epochs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_query_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coordinator, setup, teardown),
+        cmocka_unit_test(test_snapshot_recycle),
         cmocka_unit_test_setup_teardown(test_coordinator_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
