@@ -19,7 +19,7 @@ wadi=$PWD/build/wadi
 EVENTS=${EVENTS:-20000000}
 RUNS=${RUNS:-3}
 tmp=$(mktemp -d)
-trap 'pkill -KILL -P $$ 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'pkill -KILL -P $$ 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }

@@ -9,9 +9,10 @@
  * One TCP connection per pair of workers (the higher index connects to the
  * lower, a handshake checks magic, version, byte order, run and index),
  * used in both directions by two threads per peer: a writer that sends
- * whatever frames have accumulated in one write (batched flushes) and a
- * reader that decodes frames and appends them to the target subtask's
- * queue.
+ * whatever frames have accumulated in one write (batched flushes: woken by
+ * the first frame after a write, it gathers batches for up to 1 ms or
+ * 64 KiB; control frames and credit go at once) and a reader that decodes
+ * frames and appends them to the target subtask's queue.
  *
  * Frames: u32 length of what follows, u8 kind, u32 target subtask (its
  * index in the job), u32 channel, u32 edge, then the payload — a batch in
@@ -50,6 +51,8 @@
 #define WRITE_TIMEOUT_NS (30 * WD_NS_PER_SEC)
 #define HELLO_TIMEOUT_NS (10 * WD_NS_PER_SEC)
 #define SLICE_NS (50 * WD_NS_PER_MS)
+#define FLUSH_BYTES (64u << 10)            /* write at once from this much */
+#define LINGER_NS (1 * WD_NS_PER_MS)       /* else gather frames this long */
 
 enum { F_BATCH = 1, F_WATERMARK, F_BARRIER, F_END, F_CREDIT };
 
@@ -64,6 +67,7 @@ typedef struct peer {
     pthread_cond_t has_data; /* the writer waits for frames */
     pthread_cond_t credit;   /* senders wait for credit */
     wd_buf out;              /* frames not yet written (mu) */
+    bool urgent;             /* (mu) out holds a control frame: write it now */
     bool dead;               /* (mu) the connection failed */
     pthread_t rd, wr;
     bool rd_started, wr_started;
@@ -121,8 +125,20 @@ static void peer_fail(peer *p, const char *what, const wd_error *e)
 
 /* ---- sending ------------------------------------------------------------ */
 
+/* Append frame f to p's output (mu held) and wake the writer when it
+ * should write: the first frame after a write (it then gathers more for
+ * LINGER_NS), FLUSH_BYTES gathered, or a control frame. */
+static void append_frame(peer *p, const void *f, size_t n, bool urgent)
+{
+    bool was_empty = p->out.len == 0;
+    wd_buf_put(&p->out, f, n);
+    p->urgent |= urgent;
+    if (was_empty || urgent || p->out.len >= FLUSH_BYTES) pthread_cond_signal(&p->has_data);
+}
+
 /* Wait for credit on (to, chan), take rows of it and append frame f. */
-static int enqueue(task *from, task *to, uint32_t chan, uint64_t rows, const wd_buf *f)
+static int enqueue(task *from, task *to, uint32_t chan, uint64_t rows, const wd_buf *f,
+                   bool urgent)
 {
     wd_dp *dp = from->job->dp;
     peer *p = &dp->peers[to->worker];
@@ -144,8 +160,7 @@ static int enqueue(task *from, task *to, uint32_t chan, uint64_t rows, const wd_
         return WD_ESTOPPED;
     }
     *cr -= (int64_t)rows;
-    wd_buf_put(&p->out, f->data, f->len);
-    pthread_cond_signal(&p->has_data);
+    append_frame(p, f->data, f->len, urgent);
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
@@ -180,7 +195,7 @@ int wd_dp_send_rows(task *from, task *to, uint32_t chan, uint32_t edge, const wd
     wd_batch_wire_encode(b, idx, n, f);
     uint32_t len = (uint32_t)(f->len - 4);
     put_head((uint8_t *)f->data, len, F_BATCH, to->index, chan, edge);
-    return enqueue(from, to, chan, idx ? (n ? n : 1) : (b->nrows ? b->nrows : 1), f);
+    return enqueue(from, to, chan, idx ? (n ? n : 1) : (b->nrows ? b->nrows : 1), f, false);
 }
 
 int wd_dp_send(task *from, task *to, uint32_t chan, uint32_t edge, wd_msg *m)
@@ -191,7 +206,7 @@ int wd_dp_send(task *from, task *to, uint32_t chan, uint32_t edge, wd_msg *m)
         return rc;
     }
     frame_control(&from->netbuf, to, chan, m);
-    return enqueue(from, to, chan, 1, &from->netbuf);
+    return enqueue(from, to, chan, 1, &from->netbuf, true);
 }
 
 void wd_dp_consumed(task *t, const wd_msg *m)
@@ -207,10 +222,7 @@ void wd_dp_consumed(task *t, const wd_msg *m)
     put_head(f, FRAME_HEAD - 4 + 8, F_CREDIT, t->index, c, 0);
     memcpy(f + FRAME_HEAD, &rows, 8);
     pthread_mutex_lock(&p->mu);
-    if (!p->dead) {
-        wd_buf_put(&p->out, f, sizeof f);
-        pthread_cond_signal(&p->has_data);
-    }
+    if (!p->dead) append_frame(p, f, sizeof f, true);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -226,11 +238,16 @@ static void *writer_main(void *arg)
         while (p->out.len == 0 && !p->dead && !atomic_load(&dp->quit) &&
                !atomic_load(&dp->draining))
             wd_cond_wait_ns(&p->has_data, &p->mu, SLICE_NS);
+        /* a few batches in one write: fewer wake-ups and system calls */
+        if (p->out.len < FLUSH_BYTES && !p->urgent && !p->dead && !atomic_load(&dp->quit) &&
+            !atomic_load(&dp->draining))
+            wd_cond_wait_ns(&p->has_data, &p->mu, LINGER_NS);
         bool stop = p->dead || atomic_load(&dp->quit) ||
                     (atomic_load(&dp->draining) && p->out.len == 0);
         wd_buf tmp = p->out;
         p->out = w;
         w = tmp;
+        p->urgent = false;
         pthread_mutex_unlock(&p->mu);
         if (w.len) {
             wd_error e;
