@@ -11,25 +11,7 @@
 # Environment: EVENTS (default 20000000), RUNS (default 3).
 set -eu
 cd "$(dirname "$0")/.."
-wadi=$PWD/build/wadi
-EVENTS=${EVENTS:-20000000}
-RUNS=${RUNS:-3}
-tmp=$(mktemp -d)
-trap 'pkill -KILL -P $$ 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-# events/s of one run of query $1 with $2 events and extra args
-rate() {
-    local q=$1 n=$2; shift 2
-    sed "s/\${EVENTS}/$n/" "bench/nexmark/$q.sql" >"$tmp/q.sql"
-    rm -rf "$tmp/state"
-    local s e
-    s=$(date +%s.%N)
-    "$wadi" run "$@" "$tmp/q.sql" >/dev/null 2>"$tmp/err"
-    e=$(date +%s.%N)
-    echo "$n / ($e - $s)" | bc -l
-}
+. bench/lib.sh
 
 echo "wadi $(git rev-parse --short HEAD 2>/dev/null || echo '?') — $(nproc) cores — EVENTS=$EVENTS RUNS=$RUNS"
 echo "1. checkpoint every second vs none (-p 1), events/s, median of $RUNS runs (interleaved)"
@@ -64,16 +46,16 @@ done
 grep 'complete:' "$tmp/u.err" | tail -1 | sed 's/^wadi: /  /'
 echo "3. recovery of that state: SIGKILL, then the same command"
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
-s=$(date +%s.%N)
+s=$(now)
 ( exec "$wadi" run -v -s "$tmp/state" --checkpoint-interval 1s "$tmp/u.sql" ) >/dev/null 2>"$tmp/r.err" &
 pid=$!
 restored="" flowing=""
 for _ in $(seq 300); do
     if [ -z "$restored" ] && grep -q 'restored checkpoint' "$tmp/r.err"; then
-        restored=$(echo "$(date +%s.%N) - $s" | bc -l)
+        restored=$(echo "$(now) - $s" | bc -l)
     fi
     if grep -q 'complete:' "$tmp/r.err"; then
-        flowing=$(echo "$(date +%s.%N) - $s" | bc -l)
+        flowing=$(echo "$(now) - $s" | bc -l)
         break
     fi
     sleep 0.02

@@ -15,25 +15,7 @@
 # Environment: EVENTS (default 20000000), RUNS (default 3).
 set -eu
 cd "$(dirname "$0")/.."
-wadi=$PWD/build/wadi
-EVENTS=${EVENTS:-20000000}
-RUNS=${RUNS:-3}
-tmp=$(mktemp -d)
-trap 'pkill -KILL -P $$ 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-now() { date +%s.%N; }
-
-# events/s of one run of query $1 with $2 events and extra args
-rate() {
-    local q=$1 n=$2; shift 2
-    sed "s/\${EVENTS}/$n/" "bench/nexmark/$q.sql" >"$tmp/q.sql"
-    local s e
-    s=$(now)
-    "$wadi" run "$@" "$tmp/q.sql" >/dev/null 2>"$tmp/err"
-    e=$(now)
-    echo "$n / ($e - $s)" | bc -l
-}
+. bench/lib.sh
 
 echo "wadi $(git rev-parse --short HEAD 2>/dev/null || echo '?') — $(nproc) cores — EVENTS=$EVENTS RUNS=$RUNS"
 echo "1. one process vs two worker processes at -p 2, events/s, median of $RUNS runs (interleaved)"

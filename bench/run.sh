@@ -6,22 +6,17 @@
 # STATEFUL (the queries run with EVENTS/4 events), PARALLELISM (default "1 2").
 set -eu
 cd "$(dirname "$0")/.."
-wadi=build/wadi
-EVENTS=${EVENTS:-20000000}
-RUNS=${RUNS:-3}
+. bench/lib.sh
 QUERIES=${QUERIES:-"gen q0 q1 q2 q22 q14 q5 q11 q12 hop_avg tumble_count hop1000_count q3 q8"}
 STATEFUL=${STATEFUL:-"q15 q16 q17 updating_1m q20 q7 q18 q19 q4 q9"}
 PARALLELISM=${PARALLELISM:-"1 2"}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 run_one() { # query p events -> "events/s peak_rss_kib"
     sed "s/\${EVENTS}/$3/" "bench/nexmark/$1.sql" > "$tmp/q.sql"
     for _ in $(seq "$RUNS"); do
-        s=$(date +%s.%N)
+        s=$(now)
         /usr/bin/time -f "%M" -o "$tmp/rss" "$wadi" run -p "$2" "$tmp/q.sql" >/dev/null
-        e=$(date +%s.%N)
+        e=$(now)
         echo "$(echo "$3 / ($e - $s)" | bc -l) $(cat "$tmp/rss")"
     done | sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
 }

@@ -26,6 +26,7 @@
 #include "common/timeutil.h"
 #include "connectors/connector.h"
 #include "control/control.h"
+#include "control/metrics.h"
 #include "expr/func.h"
 #include "plan/plan.h"
 #include "runtime/runtime.h"
@@ -111,27 +112,92 @@ static void print_error(const wd_error *err, const char *file, const char *text)
     wd_buf_free(&b);
 }
 
-/* Signals are taken by one thread that stops the job: after a final
- * checkpoint when the job takes checkpoints, else at once. */
-typedef struct sigctx {
-    wd_job *job;
+/*
+ * SIGINT and SIGTERM are taken by one thread (they are blocked everywhere
+ * else) that calls stop(ctx) once: a final checkpoint when the job takes
+ * checkpoints, else a cancel.  SIGUSR1 only ends that thread when the job
+ * is over.
+ */
+typedef struct sigwatch {
     sigset_t set;
+    void (*stop)(void *ctx);
+    void *ctx;
     volatile int stopped;
-    int stop_rc;
-    wd_error stop_err;
-} sigctx;
+    pthread_t th;
+} sigwatch;
+
+/* Block the signals (before any other thread starts). */
+static void sig_block(sigwatch *w)
+{
+    sigemptyset(&w->set);
+    sigaddset(&w->set, SIGINT);
+    sigaddset(&w->set, SIGTERM);
+    sigaddset(&w->set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &w->set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void *sig_main(void *arg)
+{
+    sigwatch *w = arg;
+    int sig;
+    if (sigwait(&w->set, &sig) == 0 && sig != SIGUSR1) {
+        w->stopped = 1;
+        w->stop(w->ctx);
+    }
+    return NULL;
+}
+
+static void sig_start(sigwatch *w, void (*stop)(void *ctx), void *ctx)
+{
+    w->stop = stop;
+    w->ctx = ctx;
+    pthread_create(&w->th, NULL, sig_main, w);
+}
+
+static void sig_end(sigwatch *w)
+{
+    pthread_kill(w->th, SIGUSR1);
+    pthread_join(w->th, NULL);
+}
 
 #define STOP_TIMEOUT_NS (120 * 1000000000LL)
 
-static void *signal_thread(void *arg)
+/* A job in this process stops after a final checkpoint. */
+typedef struct jobstop {
+    wd_job *job;
+    int rc;
+    wd_error err;
+} jobstop;
+
+static void stop_job(void *ctx)
 {
-    sigctx *sc = arg;
-    int sig;
-    if (sigwait(&sc->set, &sig) == 0 && sig != SIGUSR1) {
-        sc->stopped = 1;
-        sc->stop_rc = wd_job_stop_checkpoint(sc->job, STOP_TIMEOUT_NS, &sc->stop_err);
+    jobstop *js = ctx;
+    js->rc = wd_job_stop_checkpoint(js->job, STOP_TIMEOUT_NS, &js->err);
+}
+
+static void stop_ctl(void *ctx) { wd_ctl_stop(ctx); }
+
+static void report_dropped(uint64_t bad, uint64_t late)
+{
+    if (bad)
+        fprintf(stderr, "wadi: %llu bad row%s dropped (bad_data = 'drop')\n",
+                (unsigned long long)bad, bad == 1 ? "" : "s");
+    if (late)
+        fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
+                (unsigned long long)late, late == 1 ? "" : "s");
+}
+
+/* A job's error: with its SQL position when it has one; returns 1. */
+static int report_error(int rc, const wd_error *err, const char *fname, const wd_buf *sql)
+{
+    if (err->pos.line > 0) {
+        print_error(err, fname, sql->data);
+    } else {
+        fprintf(stderr, "wadi: error: %s\n", err->msg[0] ? err->msg : wd_strerror(rc));
+        if (err->hint[0]) fprintf(stderr, "hint: %s\n", err->hint);
     }
-    return NULL;
+    return 1;
 }
 
 /*
@@ -177,24 +243,6 @@ static long parse_count(const char *cmd, const char *opt, const char *v, long lo
     return n;
 }
 
-/* Signals stop a distributed job: after a final checkpoint when it takes them. */
-typedef struct ctlsig {
-    wd_controller *c;
-    sigset_t set;
-    volatile int stopped;
-} ctlsig;
-
-static void *ctl_signal_thread(void *arg)
-{
-    ctlsig *cs = arg;
-    int sig;
-    if (sigwait(&cs->set, &sig) == 0 && sig != SIGUSR1) {
-        cs->stopped = 1;
-        wd_ctl_stop(cs->c);
-    }
-    return NULL;
-}
-
 static uint32_t read_ctl(void *src, wd_task_metrics *tm, uint32_t cap, wd_job_info *info)
 {
     return wd_ctl_metrics(src, tm, cap, info);
@@ -204,13 +252,8 @@ static uint32_t read_ctl(void *src, wd_task_metrics *tm, uint32_t cap, wd_job_in
 static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_buf *sql,
                            const monitor_opts *mopts)
 {
-    ctlsig cs = {0};
-    sigemptyset(&cs.set);
-    sigaddset(&cs.set, SIGINT);
-    sigaddset(&cs.set, SIGTERM);
-    sigaddset(&cs.set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &cs.set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sigwatch sw = {0};
+    sig_block(&sw);
     wd_error err = {0};
     wd_controller *c = NULL;
     monitor *mon = NULL;
@@ -219,29 +262,17 @@ static int run_distributed(const wd_ctl_opts *co, const char *fname, const wd_bu
     if (rc == 0) {
         wd_job_info info;
         monitor_attach_reader(mon, read_ctl, c, wd_ctl_metrics(c, NULL, 0, &info));
-        cs.c = c;
-        pthread_t st;
-        pthread_create(&st, NULL, ctl_signal_thread, &cs);
+        sig_start(&sw, stop_ctl, c);
         rc = wd_ctl_run(c, &err);
-        pthread_kill(st, SIGUSR1);
-        pthread_join(st, NULL);
-        wd_ctl_stats stats;
-        wd_ctl_get_stats(c, &stats);
-        if (stats.bad_rows)
-            fprintf(stderr, "wadi: %llu bad row%s dropped (bad_data = 'drop')\n",
-                    (unsigned long long)stats.bad_rows, stats.bad_rows == 1 ? "" : "s");
-        if (stats.late_rows)
-            fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
-                    (unsigned long long)stats.late_rows, stats.late_rows == 1 ? "" : "s");
+        sig_end(&sw);
+        wd_metrics_totals t = wd_ctl_totals(c);
+        report_dropped(t.bad, t.late);
     }
     monitor_stop(mon);
     wd_ctl_free(c);
     fflush(stdout);
-    if (rc == 0 || (rc == WD_ESTOPPED && cs.stopped)) return 0;
-    if (err.pos.line > 0) print_error(&err, fname, sql->data);
-    else fprintf(stderr, "wadi: error: %s\n", err.msg[0] ? err.msg : wd_strerror(rc));
-    if (err.pos.line <= 0 && err.hint[0]) fprintf(stderr, "hint: %s\n", err.hint);
-    return 1;
+    if (rc == 0 || (rc == WD_ESTOPPED && sw.stopped)) return 0;
+    return report_error(rc, &err, fname, sql);
 }
 
 static int cmd_run(int argc, char **argv, bool controller)
@@ -414,13 +445,9 @@ static int cmd_run(int argc, char **argv, bool controller)
         return code;
     }
 
-    sigctx sc = {0};
-    sigemptyset(&sc.set);
-    sigaddset(&sc.set, SIGINT);
-    sigaddset(&sc.set, SIGTERM);
-    sigaddset(&sc.set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sigwatch sw = {0};
+    sig_block(&sw);
+    jobstop js = {0};
 
     wd_store *store = NULL;
     char query_fp[65];
@@ -450,20 +477,13 @@ static int cmd_run(int argc, char **argv, bool controller)
     rc = wd_job_start(g, &jopts, &job, &err);
     if (rc == 0) {
         monitor_attach(mon, job);
-        sc.job = job;
-        pthread_t st;
-        pthread_create(&st, NULL, signal_thread, &sc);
+        js.job = job;
+        sig_start(&sw, stop_job, &js);
         rc = wd_job_wait(job, &err);
-        pthread_kill(st, SIGUSR1);
-        pthread_join(st, NULL);
+        sig_end(&sw);
         wd_job_stats stats;
         wd_job_get_stats(job, &stats);
-        if (stats.bad_rows_dropped)
-            fprintf(stderr, "wadi: %llu bad row%s dropped (bad_data = 'drop')\n",
-                    (unsigned long long)stats.bad_rows_dropped, stats.bad_rows_dropped == 1 ? "" : "s");
-        if (stats.late_rows_dropped)
-            fprintf(stderr, "wadi: %llu late row%s dropped (behind the watermark)\n",
-                    (unsigned long long)stats.late_rows_dropped, stats.late_rows_dropped == 1 ? "" : "s");
+        report_dropped(stats.bad_rows_dropped, stats.late_rows_dropped);
         monitor_stop(mon);
         mon = NULL;
         wd_job_free(job);
@@ -471,20 +491,11 @@ static int cmd_run(int argc, char **argv, bool controller)
     monitor_stop(mon);
     wd_store_close(store);
     int code = 0;
-    if (sc.stopped && sc.stop_rc < 0) {
-        fprintf(stderr, "wadi: error: %s\n", sc.stop_err.msg);
+    if (sw.stopped && js.rc < 0) {
+        fprintf(stderr, "wadi: error: %s\n", js.err.msg);
         code = 1;
-    } else if (rc < 0) {
-        if (sc.stopped && rc == WD_ESTOPPED) {
-            code = 0;
-        } else if (err.pos.line > 0) {
-            print_error(&err, fname, sql.data); /* a runtime error with its SQL position */
-            code = 1;
-        } else {
-            fprintf(stderr, "wadi: error: %s\n", err.msg[0] ? err.msg : wd_strerror(rc));
-            if (err.hint[0]) fprintf(stderr, "hint: %s\n", err.hint);
-            code = 1;
-        }
+    } else if (rc < 0 && !(sw.stopped && rc == WD_ESTOPPED)) {
+        code = report_error(rc, &err, fname, &sql);
     }
     fflush(stdout);
     wd_graph_free(g);

@@ -7,7 +7,7 @@
  * Hinnant's days_from_civil / civil_from_days).  Interval text follows
  * PostgreSQL: "1 day 02:00:00", "1 hour 30 minutes", "100ms", "3 mons".
  *
- * Exports: wd_now_ns, wd_mono_ns, wd_cond_wait_ns, wd_ts_parse, wd_ts_format,
+ * Exports: wd_now_ns, wd_mono_ns, wd_cond_init_mono, wd_cond_wait_ns, wd_ts_parse, wd_ts_format,
  * wd_days_from_civil, wd_civil_from_days, wd_date_parse, wd_date_format,
  * wd_interval_parse, wd_interval_format, wd_ts_add_interval.
  */
@@ -34,6 +34,15 @@ int64_t wd_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * WD_NS_PER_SEC + ts.tv_nsec;
+}
+
+void wd_cond_init_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
 }
 
 void wd_cond_wait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ns)

@@ -30,8 +30,11 @@ typedef struct wd_interval {
 int64_t wd_now_ns(void);
 int64_t wd_mono_ns(void);
 
+/* Initialise cv on the monotonic clock, as wd_cond_wait_ns needs. */
+void wd_cond_init_mono(pthread_cond_t *cv);
+
 /* pthread_cond_timedwait for at most ns from now; cv must use the
- * monotonic clock (pthread_condattr_setclock). */
+ * monotonic clock (wd_cond_init_mono). */
 void wd_cond_wait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ns);
 
 /*

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/fileio.h"
 #include "common/timeutil.h"
 #include "connectors/connector.h"
 #include "connectors/single_file.h"
@@ -115,13 +116,8 @@ static void fs_hidden(const fs_sink *s, const char *final, const char *what, cha
 
 static int fs_sync_dir(fs_sink *s, wd_error *err)
 {
-    int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        int e = errno;
-        if (fd >= 0) close(fd);
-        return wd_err(err, WD_EIO, "filesystem sink: cannot sync %s: %s", s->dir, strerror(e));
-    }
-    close(fd);
+    if (wd_fsync_dir(s->dir) < 0)
+        return wd_err(err, WD_EIO, "filesystem sink: cannot sync %s: %s", s->dir, strerror(errno));
     return 0;
 }
 
@@ -211,17 +207,10 @@ static int fs_scan(fs_sink *s, uint32_t i, bool del_hidden, uint64_t from, wd_er
 /* Write the buffered lines to the current part. */
 static int fs_drain(fs_sink *s, wd_error *err)
 {
-    size_t off = 0;
-    while (off < s->buf.len) {
-        ssize_t w = write(s->fd, s->buf.data + off, s->buf.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            int e = errno;
-            wd_buf_reset(&s->buf);
-            return wd_err(err, WD_EIO, "filesystem sink: writing %s: %s", s->part_final,
-                          strerror(e));
-        }
-        off += (size_t)w;
+    if (wd_write_all(s->fd, s->buf.data, s->buf.len) < 0) {
+        int e = errno;
+        wd_buf_reset(&s->buf);
+        return wd_err(err, WD_EIO, "filesystem sink: writing %s: %s", s->part_final, strerror(e));
     }
     s->part_bytes += s->buf.len;
     wd_buf_reset(&s->buf);

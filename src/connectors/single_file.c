@@ -50,6 +50,7 @@
 
 #include "batch/json.h"
 #include "common/alloc.h"
+#include "common/fileio.h"
 #include "common/timeutil.h"
 #include "state/snapshot.h"
 
@@ -586,13 +587,9 @@ static int sf_sync_dir(const char *path, wd_error *err)
     char dir[SF_PATH_MAX];
     size_t dl = sf_dirlen(path);
     snprintf(dir, sizeof dir, "%.*s", dl ? (int)dl : 1, dl ? path : ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        int e = errno;
-        if (fd >= 0) close(fd);
-        return wd_err(err, WD_EIO, "cannot sync the directory of '%s': %s", path, strerror(e));
-    }
-    close(fd);
+    if (wd_fsync_dir(dir) < 0)
+        return wd_err(err, WD_EIO, "cannot sync the directory of '%s': %s", path,
+                      strerror(errno));
     return 0;
 }
 
@@ -694,16 +691,10 @@ static int sf_drain(sf_sink *s, wd_error *err)
         if (rc < 0) return rc;
     }
     s->staged += s->buf.len;
-    size_t off = 0;
-    while (off < s->buf.len) {
-        ssize_t w = write(s->fd, s->buf.data + off, s->buf.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            int e = errno;
-            wd_buf_reset(&s->buf);
-            return wd_err(err, WD_EIO, "writing %s: %s", s->path, strerror(e));
-        }
-        off += (size_t)w;
+    if (wd_write_all(s->fd, s->buf.data, s->buf.len) < 0) {
+        int e = errno;
+        wd_buf_reset(&s->buf);
+        return wd_err(err, WD_EIO, "writing %s: %s", s->path, strerror(e));
     }
     wd_buf_reset(&s->buf);
     return 0;

@@ -23,6 +23,7 @@
 
 #include "batch/json.h"
 #include "common/alloc.h"
+#include "common/fileio.h"
 
 static pthread_mutex_t stdout_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -56,11 +57,8 @@ static int so_write(wd_sink *sink, const wd_batch *b, wd_error *err)
             if (!nl || (nl + 1 - p > PIPE_BUF && cut > p)) break;
         }
         if (cut == p) cut = end;
-        while (rc == 0 && p < cut) {
-            ssize_t w = write(STDOUT_FILENO, p, (size_t)(cut - p));
-            if (w > 0) p += w;
-            else if (w < 0 && errno != EINTR) rc = -1;
-        }
+        rc = wd_write_all(STDOUT_FILENO, p, (size_t)(cut - p));
+        p = cut;
     }
     int e = errno;
     pthread_mutex_unlock(&stdout_mu);

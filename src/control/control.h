@@ -71,19 +71,15 @@ void wd_ctl_stop(wd_controller *c);
 
 wd_ctl_job_state wd_ctl_state(wd_controller *c);
 
-typedef struct wd_ctl_stats {
-    uint64_t source_rows, sink_rows, bad_rows, late_rows;
-    uint32_t restarts;
-    uint64_t run, last_epoch;
-} wd_ctl_stats;
-void wd_ctl_get_stats(wd_controller *c, wd_ctl_stats *out);
-
 /*
  * Every subtask's counters as its worker last reported them (heartbeats,
  * every second) into out[0 .. min(n, cap)), and the job's state; returns
  * n, the job's subtasks (control/metrics.h formats them).
  */
 uint32_t wd_ctl_metrics(wd_controller *c, wd_task_metrics *out, uint32_t cap, wd_job_info *info);
+
+/* Sums over every subtask's last reported counters (control/metrics.h). */
+struct wd_metrics_totals wd_ctl_totals(wd_controller *c);
 
 void wd_ctl_free(wd_controller *c);
 

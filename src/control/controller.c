@@ -19,7 +19,7 @@
  * epoch.  A failure of the job itself (a SQL runtime error) is not retried.
  *
  * Exports: wd_ctl_new, wd_ctl_run, wd_ctl_stop, wd_ctl_state,
- * wd_ctl_get_stats, wd_ctl_metrics, wd_ctl_free, wd_ctl_state_name.
+ * wd_ctl_totals, wd_ctl_metrics, wd_ctl_free, wd_ctl_state_name.
  */
 #include "control/control.h"
 
@@ -27,7 +27,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +39,14 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "control/coordinator.h"
+#include "control/metrics.h"
+#include "control/process.h"
 #include "control/proto.h"
 #include "plan/plan.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "state/checkpoint.h"
 #include "state/store.h"
-
-extern char **environ;
 
 #define HELLO_TIMEOUT_NS (30 * WD_NS_PER_SEC)
 #define START_TIMEOUT_NS (60 * WD_NS_PER_SEC)
@@ -78,7 +77,6 @@ typedef struct wslot {
     bool lost;
     bool exited;             /* its process is known to be gone */
     char why[320];
-    uint64_t source_rows, sink_rows, bad_rows, late_rows;
 } wslot;
 
 typedef struct node {
@@ -116,8 +114,6 @@ struct wd_controller {
     uint32_t nnodes;
     uint32_t restarts;       /* since the job last ran for STABLE_NS */
     uint32_t total_restarts;
-    uint64_t last_epoch;
-    uint64_t totals[4];      /* counters of runs that ended */
     uint32_t nchains;
     uint32_t *chain_base;    /* per chain: the index of its subtask 0 */
     wd_task_metrics *tm;     /* (mu) every subtask's last reported counters */
@@ -201,14 +197,10 @@ static void hook_inject(void *ctx, uint64_t epoch, bool stop)
 
 static void hook_complete(void *ctx, uint64_t epoch)
 {
-    wd_controller *c = ctx;
-    pthread_mutex_lock(&c->mu);
-    c->last_epoch = epoch;
-    pthread_mutex_unlock(&c->mu);
     Wadi__V1__Commit m = WADI__V1__COMMIT__INIT;
     m.epoch = epoch;
     WD_ENV(e, commit, COMMIT, &m);
-    send_all(c, &e);
+    send_all(ctx, &e);
 }
 
 /* ---- a worker's connection ----------------------------------------------------------- */
@@ -304,10 +296,6 @@ static void *reader_main(void *arg)
         case WADI__V1__ENVELOPE__MSG_HEARTBEAT:
             for (size_t i = 0; i < m->heartbeat->n_tasks; i++)
                 keep_metrics(c, m->heartbeat->tasks[i]);
-            s->source_rows = m->heartbeat->source_rows;
-            s->sink_rows = m->heartbeat->sink_rows;
-            s->bad_rows = m->heartbeat->bad_rows;
-            s->late_rows = m->heartbeat->late_rows;
             break;
         default: break;
         }
@@ -430,22 +418,23 @@ static void *listener_main(void *arg)
 
 static int spawn_process(wd_controller *c, wslot *s, wd_error *err)
 {
-    char run[24], idx[12];
-    snprintf(run, sizeof run, "%" PRIu64, c->run);
-    snprintf(idx, sizeof idx, "%u", s->index);
-    char *argv[] = {c->exe, "worker", "--controller", c->addr, "--run", run, "--worker", idx, NULL};
-    pid_t pid;
-    int e = posix_spawn(&pid, c->exe, NULL, NULL, argv, environ);
+    int e = wd_spawn_worker(c->exe, c->addr, c->run, s->index, &s->pid);
     if (e) return wd_err(err, WD_EIO, "cannot start a worker process (%s): %s", c->exe, strerror(e));
-    s->pid = pid;
     return 0;
 }
 
-static int start_on_node(wd_controller *c, wslot *s, wd_error *err)
+/* A copy of worker s's node (its entry may move while we call it). */
+static node node_of(wd_controller *c, const wslot *s)
 {
     pthread_mutex_lock(&c->mu);
     node n = c->nodes[s->node];
     pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+static int start_on_node(wd_controller *c, wslot *s, wd_error *err)
+{
+    node n = node_of(c, s);
     Wadi__V1__StartWorker sw = WADI__V1__START_WORKER__INIT;
     sw.run = c->run;
     sw.worker = s->index;
@@ -464,9 +453,7 @@ static int start_on_node(wd_controller *c, wslot *s, wd_error *err)
 
 static void stop_on_node(wd_controller *c, wslot *s)
 {
-    pthread_mutex_lock(&c->mu);
-    node n = c->nodes[s->node];
-    pthread_mutex_unlock(&c->mu);
+    node n = node_of(c, s);
     Wadi__V1__StopWorker sw = WADI__V1__STOP_WORKER__INIT;
     sw.run = c->run;
     sw.worker = s->index;
@@ -479,13 +466,6 @@ static void stop_on_node(wd_controller *c, wslot *s)
     wd_env_free(r);
 }
 
-/* Describe a wait status. */
-static void status_text(int st, char *out, size_t cap)
-{
-    if (WIFSIGNALED(st)) snprintf(out, cap, "was killed by signal %d", WTERMSIG(st));
-    else snprintf(out, cap, "exited with status %d", WEXITSTATUS(st));
-}
-
 /* Process scheduler: notice children that exited (c->mu held). */
 static void reap(wd_controller *c)
 {
@@ -496,7 +476,7 @@ static void reap(wd_controller *c)
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
             s->exited = true;
             char why[64];
-            status_text(st, why, sizeof why);
+            wd_wait_status_text(st, why, sizeof why);
             lose(c, s, "worker %u (pid %d) %s", i, (int)s->pid, why);
         }
     }
@@ -588,6 +568,36 @@ static int place_on_nodes(wd_controller *c, wd_error *err)
     return 0;
 }
 
+/*
+ * Give worker s until deadline to exit after Shutdown, then make it: a
+ * child process is killed, a node is asked to kill its worker (whose exit
+ * the node reports, or whose connection closes).
+ */
+static void ensure_gone(wd_controller *c, wslot *s, int64_t deadline)
+{
+    if (s->exited) return;
+    if (c->o.scheduler == WD_SCHED_PROCESS) {
+        if (s->pid <= 0) return;
+        int st;
+        while (waitpid(s->pid, &st, WNOHANG) == 0) {
+            if (wd_mono_ns() >= deadline) {
+                kill(s->pid, SIGKILL);
+                waitpid(s->pid, &st, 0);
+                break;
+            }
+            struct timespec ts = {0, 10 * WD_NS_PER_MS};
+            nanosleep(&ts, NULL);
+        }
+        s->exited = true;
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    while (s->rd_started && !s->lost && wd_mono_ns() < deadline) wait_cv(c, 50 * WD_NS_PER_MS);
+    bool gone = s->lost;
+    pthread_mutex_unlock(&c->mu);
+    if (!gone) stop_on_node(c, s);
+}
+
 /* Tell every worker to shut down, make sure they are gone, free the run. */
 static void teardown(wd_controller *c)
 {
@@ -598,34 +608,8 @@ static void teardown(wd_controller *c)
     int64_t deadline = wd_mono_ns() + EXIT_GRACE_NS;
     for (uint32_t i = 0; i < c->nw; i++) {
         wslot *s = &c->w[i];
-        if (c->o.scheduler == WD_SCHED_PROCESS && s->pid > 0) {
-            int st;
-            while (!s->exited && waitpid(s->pid, &st, WNOHANG) == 0 && wd_mono_ns() < deadline) {
-                struct timespec ts = {0, 10 * WD_NS_PER_MS};
-                nanosleep(&ts, NULL);
-            }
-            if (!s->exited && waitpid(s->pid, &st, WNOHANG) == 0) {
-                kill(s->pid, SIGKILL);
-                waitpid(s->pid, &st, 0);
-            }
-            s->exited = true;
-        }
-    }
-    /* the readers see the connections close (workers exit) or are cut off */
-    for (uint32_t i = 0; i < c->nw; i++) {
-        wslot *s = &c->w[i];
-        if (c->o.scheduler == WD_SCHED_NODE && !s->exited) {
-            int64_t left = deadline - wd_mono_ns();
-            bool gone = false;
-            while (!gone && left > 0 && s->rd_started) {
-                pthread_mutex_lock(&c->mu);
-                gone = s->lost;
-                if (!gone) wait_cv(c, 50 * WD_NS_PER_MS);
-                pthread_mutex_unlock(&c->mu);
-                left = deadline - wd_mono_ns();
-            }
-            if (!gone) stop_on_node(c, s);
-        }
+        ensure_gone(c, s, deadline);
+        /* its reader sees the connection close, or is cut off */
         pthread_mutex_lock(&s->send_mu);
         if (s->fd >= 0) shutdown(s->fd, SHUT_RDWR);
         pthread_mutex_unlock(&s->send_mu);
@@ -643,10 +627,6 @@ static void teardown(wd_controller *c)
     pthread_mutex_lock(&c->mu);
     for (uint32_t i = 0; i < c->nw; i++) {
         wslot *s = &c->w[i];
-        c->totals[0] += s->source_rows;
-        c->totals[1] += s->sink_rows;
-        c->totals[2] += s->bad_rows;
-        c->totals[3] += s->late_rows;
         wd_net_close(&s->fd);
         pthread_mutex_destroy(&s->send_mu);
     }
@@ -858,11 +838,7 @@ int wd_ctl_new(const wd_ctl_opts *o, wd_controller **out, wd_error *err)
     c->o = *o;
     c->lfd = -1;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    wd_cond_init_mono(&c->cv);
     *out = c;
     /* runs are numbered from a random base: reports about a run of an
      * earlier controller (a node's worker that exited after a restart)
@@ -940,24 +916,12 @@ wd_ctl_job_state wd_ctl_state(wd_controller *c)
     return s;
 }
 
-void wd_ctl_get_stats(wd_controller *c, wd_ctl_stats *out)
+wd_metrics_totals wd_ctl_totals(wd_controller *c)
 {
-    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&c->mu);
-    out->source_rows = c->totals[0];
-    out->sink_rows = c->totals[1];
-    out->bad_rows = c->totals[2];
-    out->late_rows = c->totals[3];
-    for (uint32_t i = 0; i < c->nw; i++) {
-        out->source_rows += c->w[i].source_rows;
-        out->sink_rows += c->w[i].sink_rows;
-        out->bad_rows += c->w[i].bad_rows;
-        out->late_rows += c->w[i].late_rows;
-    }
-    out->restarts = c->restarts;
-    out->run = c->run & 0xffffffffu;
-    out->last_epoch = c->last_epoch;
+    wd_metrics_totals t = wd_metrics_sum(c->tm, c->ntasks);
     pthread_mutex_unlock(&c->mu);
+    return t;
 }
 
 uint32_t wd_ctl_metrics(wd_controller *c, wd_task_metrics *out, uint32_t cap, wd_job_info *info)

@@ -70,11 +70,7 @@ int wd_coord_new(const wd_coord_opts *o, const wd_coord_hooks *h, wd_coord **out
         return wd_err(err, WD_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    wd_cond_init_mono(&c->cv);
     *out = c;
     return 0;
 }

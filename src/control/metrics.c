@@ -8,7 +8,7 @@
  * printed exactly rather than through a double.
  *
  * Exports: wd_metrics_prometheus, wd_metrics_status_json,
- * wd_metrics_progress, wd_metrics_output_watermark.
+ * wd_metrics_progress, wd_metrics_output_watermark, wd_metrics_sum.
  */
 #include "control/metrics.h"
 
@@ -221,13 +221,10 @@ int64_t wd_metrics_output_watermark(const wd_task_metrics *m, uint32_t n)
     return wm == INT64_MAX ? INT64_MIN : wm;
 }
 
-typedef struct totals {
-    uint64_t source_rows, sink_rows, late, bad, backpressure_ns;
-} totals;
-
-static totals sum(const wd_task_metrics *m, uint32_t n)
+/* Sums over subtasks (see metrics.h). */
+wd_metrics_totals wd_metrics_sum(const wd_task_metrics *m, uint32_t n)
 {
-    totals t = {0};
+    wd_metrics_totals t = {0};
     for (uint32_t i = 0; i < n; i++) {
         if (m[i].flags & WD_TASK_SOURCE) t.source_rows += m[i].rows_in;
         if (m[i].flags & WD_TASK_SINK) t.sink_rows += m[i].rows_out;
@@ -293,7 +290,7 @@ static json_t *subtask_json(const wd_task_metrics *m, int64_t now_ns)
 void wd_metrics_status_json(const wd_task_metrics *m, uint32_t n, int64_t now_ns,
                             const wd_job_info *job, wd_buf *out)
 {
-    totals t = sum(m, n);
+    wd_metrics_totals t = wd_metrics_sum(m, n);
     json_t *o = json_object();
     json_object_set_new(o, "state", json_string(wd_job_state_name(job->state)));
     if (job->phase[0]) {
@@ -357,7 +354,7 @@ static void put_duration(wd_buf *out, int64_t ns)
 void wd_metrics_progress(wd_progress *p, const wd_task_metrics *m, uint32_t n, int64_t now_ns,
                          const wd_job_info *job, wd_buf *out)
 {
-    totals t = sum(m, n);
+    wd_metrics_totals t = wd_metrics_sum(m, n);
     int64_t up = now_ns - job->started_ns;
     if (up < 0) up = 0;
     int64_t secs = up / WD_NS_PER_SEC;

@@ -53,4 +53,11 @@ void wd_metrics_progress(wd_progress *p, const wd_task_metrics *m, uint32_t n, i
 /* The least watermark over sink subtasks that have one (INT64_MIN: none). */
 int64_t wd_metrics_output_watermark(const wd_task_metrics *m, uint32_t n);
 
+/* Sums over subtasks: rows read by sources, rows written by sinks, late
+ * and bad rows dropped, backpressure time. */
+typedef struct wd_metrics_totals {
+    uint64_t source_rows, sink_rows, late, bad, backpressure_ns;
+} wd_metrics_totals;
+wd_metrics_totals wd_metrics_sum(const wd_task_metrics *m, uint32_t n);
+
 #endif

@@ -19,7 +19,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -31,10 +30,9 @@
 #include "common/timeutil.h"
 #include "control/http.h"
 #include "control/metrics.h"
+#include "control/process.h"
 #include "control/proto.h"
 #include "runtime/net.h"
-
-extern char **environ;
 
 #define REGISTER_EVERY_NS (2 * WD_NS_PER_SEC)
 #define RPC_TIMEOUT_NS (5 * WD_NS_PER_SEC)
@@ -154,14 +152,9 @@ static void start_worker(nd *n, int fd, const Wadi__V1__StartWorker *s)
         send_reply(fd, false, "no free slot on this node", 0);
         return;
     }
-    char run[24], idx[12];
-    snprintf(run, sizeof run, "%" PRIu64, s->run);
-    snprintf(idx, sizeof idx, "%u", s->worker);
-    char *exe = (char *)(o->exe ? o->exe : "/proc/self/exe");
-    char *argv[] = {exe, "worker", "--controller", s->controller_addr, "--run", run, "--worker", idx,
-                    NULL};
+    const char *exe = o->exe ? o->exe : "/proc/self/exe";
     pid_t pid;
-    int e = posix_spawn(&pid, exe, NULL, NULL, argv, environ);
+    int e = wd_spawn_worker(exe, s->controller_addr, s->run, s->worker, &pid);
     if (e) {
         char msg[256];
         snprintf(msg, sizeof msg, "cannot start %s: %s", exe, strerror(e));
@@ -203,8 +196,7 @@ static void reap(nd *n)
         n->exited++;
         pthread_mutex_unlock(&n->mu);
         char status[64];
-        if (WIFSIGNALED(st)) snprintf(status, sizeof status, "was killed by signal %d", WTERMSIG(st));
-        else snprintf(status, sizeof status, "exited with status %d", WEXITSTATUS(st));
+        wd_wait_status_text(st, status, sizeof status);
         wd_log(WD_LOG_INFO, "node %s: worker %u of run %" PRIu64 " %s", n->id, k.worker, k.run,
                status);
         Wadi__V1__WorkerExited x = WADI__V1__WORKER_EXITED__INIT;

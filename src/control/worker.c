@@ -64,11 +64,15 @@ static void send_env(worker *w, const wd_env *e)
     pthread_mutex_unlock(&w->send_mu);
 }
 
-static void send_failed(worker *w, int code, const char *msg)
+/* Report the worker's failure: err's message and hint (or rc's name). */
+static void send_failed(worker *w, int rc, const wd_error *err)
 {
+    char msg[sizeof err->msg + sizeof err->hint + 16];
+    snprintf(msg, sizeof msg, "%s%s%s", err->msg[0] ? err->msg : wd_strerror(rc),
+             err->hint[0] ? "\nhint: " : "", err->hint);
     Wadi__V1__Failed f = WADI__V1__FAILED__INIT;
-    f.code = code;
-    f.message = (char *)msg;
+    f.code = rc;
+    f.message = msg;
     WD_ENV(e, failed, FAILED, &f);
     send_env(w, &e);
 }
@@ -115,10 +119,7 @@ static void *waiter_main(void *arg)
         WD_ENV(e, tasks_ended, TASKS_ENDED, &t);
         send_env(w, &e);
     } else if (!atomic_load(&w->quit)) {
-        char msg[sizeof err.msg + sizeof err.hint + 16];
-        snprintf(msg, sizeof msg, "%s%s%s", err.msg[0] ? err.msg : wd_strerror(rc),
-                 err.hint[0] ? "\nhint: " : "", err.hint);
-        send_failed(w, rc, msg);
+        send_failed(w, rc, &err);
     }
     return NULL;
 }
@@ -133,13 +134,7 @@ static void *beat_main(void *arg)
     Wadi__V1__TaskMetrics **pp = wd_calloc(n ? n : 1, sizeof *pp);
     if (!tm || !pm || !pp) n = 0;
     while (!atomic_load(&w->quit)) {
-        wd_job_stats st;
-        wd_job_get_stats(w->job, &st);
         Wadi__V1__Heartbeat h = WADI__V1__HEARTBEAT__INIT;
-        h.source_rows = st.source_rows;
-        h.sink_rows = st.sink_rows;
-        h.bad_rows = st.bad_rows_dropped;
-        h.late_rows = st.late_rows_dropped;
         wd_job_metrics(w->job, tm, n);
         for (uint32_t i = 0; i < n; i++) {
             const wd_task_metrics *m = &tm[i];
@@ -240,7 +235,7 @@ static int serve(worker *w)
             bool last = m->commit->last;
             rc = wd_job_commit(w->job, e, last, COMMIT_TIMEOUT_NS, &err);
             if (rc < 0) {
-                send_failed(w, rc, err.msg);
+                send_failed(w, rc, &err);
             } else if (last) {
                 Wadi__V1__Committed c = WADI__V1__COMMITTED__INIT;
                 c.epoch = e;
@@ -293,9 +288,7 @@ int wd_worker_main(const char *controller, uint64_t run, uint32_t index, wd_erro
     }
     rc = start_job(&w, m->start_job, lfd, &st, err);
     if (rc < 0) {
-        char msg[sizeof err->msg + sizeof err->hint + 16];
-        snprintf(msg, sizeof msg, "%s%s%s", err->msg, err->hint[0] ? "\nhint: " : "", err->hint);
-        send_failed(&w, rc, msg);
+        send_failed(&w, rc, err);
         goto out;
     }
     Wadi__V1__JobStarted js = WADI__V1__JOB_STARTED__INIT;

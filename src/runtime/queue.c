@@ -25,12 +25,6 @@
 
 #define WAIT_SLICE_NS (50 * WD_NS_PER_MS)
 
-static uint64_t msg_rows(const wd_msg *m)
-{
-    if (m->kind == WD_MSG_BATCH && m->batch && m->batch->nrows > 0) return m->batch->nrows;
-    return 1;
-}
-
 static bool stopped(const wd_queue *q)
 {
     return q->cancelled || (q->stop && atomic_load_explicit(q->stop, memory_order_acquire));
@@ -51,13 +45,9 @@ int wd_queue_init(wd_queue *q, uint64_t cap_rows, const _Atomic bool *stop)
     q->cap = 64;
     q->ring = wd_malloc(q->cap * sizeof *q->ring);
     if (!q->ring) return WD_ENOMEM;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->not_empty, &ca);
-    pthread_cond_init(&q->not_full, &ca);
-    pthread_condattr_destroy(&ca);
+    wd_cond_init_mono(&q->not_empty);
+    wd_cond_init_mono(&q->not_full);
     return 0;
 }
 
@@ -104,7 +94,7 @@ static int append(wd_queue *q, const wd_msg *m, uint64_t rows)
 /* Append m, blocking while full (see runtime_int.h). */
 int wd_queue_push(wd_queue *q, const wd_msg *m)
 {
-    uint64_t rows = msg_rows(m);
+    uint64_t rows = wd_msg_rows(m);
     pthread_mutex_lock(&q->mu);
     int64_t mark = 0;
     while (!stopped(q) && q->count > 0 && q->rows + rows > q->cap_rows) {
@@ -132,7 +122,7 @@ int wd_queue_push(wd_queue *q, const wd_msg *m)
 int wd_queue_push_credited(wd_queue *q, const wd_msg *m)
 {
     pthread_mutex_lock(&q->mu);
-    int rc = stopped(q) ? WD_ESTOPPED : append(q, m, msg_rows(m));
+    int rc = stopped(q) ? WD_ESTOPPED : append(q, m, wd_msg_rows(m));
     pthread_mutex_unlock(&q->mu);
     return rc;
 }
@@ -158,7 +148,7 @@ int wd_queue_pop(wd_queue *q, wd_msg *m, int64_t timeout_ns)
     *m = q->ring[q->head];
     q->head = (q->head + 1) % q->cap;
     q->count--;
-    q->rows -= msg_rows(m);
+    q->rows -= wd_msg_rows(m);
     /* Several producers may wait for room; the freed rows may fit more
      * than one of them. */
     pthread_cond_broadcast(&q->not_full);

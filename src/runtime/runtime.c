@@ -786,11 +786,7 @@ int wd_job_start(const wd_graph *g, const wd_job_opts *opts, wd_job **out, wd_er
     j->started_ns = wd_now_ns();
     wd_arena_init(&j->arena, 0);
     pthread_mutex_init(&j->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&j->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    wd_cond_init_mono(&j->cv);
     j->joined = true; /* nothing to join until threads start */
 
     int rc = 0;

@@ -33,6 +33,13 @@ typedef struct wd_msg {
     bool remote;      /* came over the network: its rows return credit */
 } wd_msg;
 
+/* The rows a message counts for, in queues and credit: a batch its rows,
+ * anything else (and an empty batch) one. */
+static inline uint64_t wd_msg_rows(const wd_msg *m)
+{
+    return m->kind == WD_MSG_BATCH && m->batch && m->batch->nrows ? m->batch->nrows : 1;
+}
+
 /*
  * A bounded multi-producer single-consumer queue whose capacity is in rows.
  * A message other than a batch (and an empty batch) counts as one row, so

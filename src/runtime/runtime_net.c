@@ -91,11 +91,6 @@ static int64_t window(const wd_job *j, const task *t)
     return (int64_t)(w > min ? w : min);
 }
 
-static uint64_t msg_rows(const wd_msg *m)
-{
-    return m->kind == WD_MSG_BATCH && m->batch && m->batch->nrows ? m->batch->nrows : 1;
-}
-
 static void put_head(uint8_t *p, uint32_t len, uint8_t kind, uint32_t task, uint32_t chan,
                      uint32_t edge)
 {
@@ -213,7 +208,7 @@ void wd_dp_consumed(task *t, const wd_msg *m)
 {
     wd_job *j = t->job;
     uint32_t c = m->channel;
-    t->ch_unacked[c] += msg_rows(m);
+    t->ch_unacked[c] += wd_msg_rows(m);
     if (t->ch_unacked[c] < (uint64_t)window(j, t) / 2) return;
     uint64_t rows = t->ch_unacked[c];
     t->ch_unacked[c] = 0;
@@ -425,13 +420,9 @@ int wd_dp_start(wd_job *j, wd_error *err)
         p->dp = dp;
         p->worker = w;
         p->fd = -1;
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_mutex_init(&p->mu, NULL);
-        pthread_cond_init(&p->has_data, &ca);
-        pthread_cond_init(&p->credit, &ca);
-        pthread_condattr_destroy(&ca);
+        wd_cond_init_mono(&p->has_data);
+        wd_cond_init_mono(&p->credit);
     }
     for (uint32_t i = 0; i < j->ntasks; i++) {
         task *t = j->all[i];

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/fileio.h"
 #include "common/buf.h"
 
 #define KEY_MAX 1024
@@ -144,11 +145,8 @@ static int io_err(const wd_store *s, const char *what, const char *key, int e, w
 /* fsync a directory, so that an entry created or renamed in it lasts. */
 static int sync_dir(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
+    int rc = wd_fsync_dir(path);
     int e = errno;
-    close(fd);
     /* some file systems cannot sync directories: nothing more to do there */
     if (rc < 0 && (e == EINVAL || e == EROFS)) rc = 0;
     errno = e;
@@ -200,20 +198,6 @@ static bool local_path(const wd_store *s, const char *key, char *buf, size_t n)
     return k >= 0 && (size_t)k < n;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int local_put(wd_store *s, const char *key, const void *data, size_t len, bool inject,
                      wd_error *err)
 {
@@ -244,9 +228,9 @@ static int local_put(wd_store *s, const char *key, const void *data, size_t len,
     const char *injected = NULL;
     if (inject) {
         /* fail for real halfway through, so cleanup is what is tested */
-        if (write_all(fd, data, len / 2) < 0) e = errno;
+        if (wd_write_all(fd, data, len / 2) < 0) e = errno;
         injected = "injected write error";
-    } else if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    } else if (wd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         e = errno;
     }
     if (close(fd) < 0 && !e && !injected) e = errno;

@@ -18,8 +18,7 @@ wadi=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 fold=$(cd "$(dirname "$0")/../sql" && pwd)/fold.js
 tmp=$(mktemp -d)
 trap 'pkill -KILL -P $$ 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
 # The worker processes of the controller started under `timeout` as pid $1.
 workers_of() { local c; c=$(pgrep -P "$1" | head -1); [ -n "$c" ] && pgrep -P "$c"; }
 
@@ -173,11 +172,4 @@ n=$(cat "$tmp/q6.count" 2>/dev/null || echo 0)
 [ "$n" -gt 100000 ] || fail "the blocked job wrote $n rows once unblocked: $(tail -c 300 "$tmp/q6.err")"
 [ "$r1" -lt 6000000 ] && echo "ok: sources stalled at $r1 rows while the sink was blocked ($bp s of backpressure); $n rows after"
 
-if grep -q -E 'Sanitizer|runtime error' "$tmp"/*.err; then
-    fail "sanitizer report: $(grep -h -m1 -E 'Sanitizer|runtime error' "$tmp"/*.err)"
-fi
-if [ "$fails" -ne 0 ]; then
-    echo "distributed: $fails failed"
-    exit 1
-fi
-echo "distributed: all passed"
+finish distributed "$tmp"/*.err

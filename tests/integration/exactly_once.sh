@@ -14,8 +14,7 @@ wadi=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 fold=$(cd "$(dirname "$0")/../sql" && pwd)/fold.js
 tmp=$(mktemp -d)
 trap 'pkill -KILL -P $$ 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
 
 # query DIR (400000 events, ~10 s paced) and committed DIR
 . "$(dirname "$0")/lib/eo_query.sh"
@@ -96,12 +95,4 @@ fi
 if ls -A "$tmp/eo/windows" "$tmp/eo/joined" | grep -q '^\.'; then
     fail "hidden in-progress or pending files left after the job finished: $(ls -A "$tmp/eo/windows" | grep '^\.' | head -3)"
 fi
-if grep -q -E 'Sanitizer|runtime error' "$tmp/eo.err" "$tmp/ref.err"; then
-    fail "sanitizer report: $(grep -h -m1 -E 'Sanitizer|runtime error' "$tmp/eo.err" "$tmp/ref.err")"
-fi
-
-if [ "$fails" -ne 0 ]; then
-    echo "exactly_once: $fails failed"
-    exit 1
-fi
-echo "exactly_once: all passed"
+finish exactly_once "$tmp/eo.err" "$tmp/ref.err"

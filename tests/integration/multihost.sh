@@ -30,8 +30,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
 
 if ! ip netns add "$ns_ctl" 2>/dev/null; then
     echo "SKIP: cannot create network namespaces here (needs root and iproute2); multi-host test not run"
@@ -124,11 +123,4 @@ fi
 [ "$nref" -gt 1000 ] || fail "the reference wrote only $nref lines"
 kill -TERM "$n1" "$n2" 2>/dev/null
 wait "$n1" "$n2" 2>/dev/null
-if grep -q -E 'Sanitizer|runtime error' "$tmp"/*.err; then
-    fail "sanitizer report: $(grep -h -m1 -E 'Sanitizer|runtime error' "$tmp"/*.err)"
-fi
-if [ "$fails" -ne 0 ]; then
-    echo "multihost: $fails failed"
-    exit 1
-fi
-echo "multihost: all passed"
+finish multihost "$tmp"/*.err
