@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -212,13 +214,7 @@ typedef struct rrow {
 } rrow;
 
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rnd(void) { return xorshift64(&rng_state); }
 
 /* Random rows: times in [t0, t0 + span), sorted then shuffled locally (out
  * of order, bounded); a few NULL keys and values. */
@@ -375,33 +371,16 @@ static void end_all(harness **hs, uint32_t nh)
 
 /* ---- snapshot / restore ------------------------------------------------------------------- */
 
-static void snap(harness *h, wd_snap_out *o)
-{
-    wd_snap_out_init(o, 7, h->op.subtask, h->op.parallelism);
-    wd_error err = {0};
-    assert_int_equal(h->op.vt->snapshot(&h->op, o, &err), 0);
-}
+static void snap(harness *h, wd_snap_out *o) { op_snap(&h->op, o); }
 
-/* Restore h (opened, subtask h->op.subtask of h->op.parallelism) from the
- * snapshots outs[0..nold) of the old subtasks. */
 static int restore_from(harness *h, const wd_snap_out *outs, uint32_t nold, wd_error *err)
 {
-    wd_snap_in in;
-    wd_snap_in_init(&in, 7, h->op.subtask, h->op.parallelism, nold);
-    for (uint32_t i = 0; i < nold; i++) assert_int_equal(wd_snap_in_add_out(&in, &outs[i]), 0);
-    int rc = h->op.vt->restore(&h->op, &in, err);
-    wd_snap_in_free(&in);
-    return rc;
+    return op_restore(&h->op, outs, nold, err);
 }
 
-/* The same, with the watermark set first as the runtime does (the old
- * subtasks' smallest); failing the test when restore fails. */
 static void restore_ok(harness *h, const wd_snap_out *outs, uint32_t nold, int64_t wm)
 {
-    wd_error err = {0};
-    h->op.watermark = wm;
-    int rc = restore_from(h, outs, nold, &err);
-    if (rc != 0) fail_msg("restore failed: %d %s", rc, err.msg);
+    op_restore_ok(&h->op, outs, nold, wm);
 }
 
 /* ---- comparing outputs ------------------------------------------------------------------- */

@@ -47,6 +47,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,14 +70,7 @@
 #define MAXF 8        /* fields of a captured output row */
 
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
-}
+static uint64_t rnd(void) { return xorshift64(&rng_state); }
 
 /* ---- shapes: which operator, configured how ----------------------------------------- */
 
@@ -468,31 +463,16 @@ static void end_all(harness **hs, uint32_t nh)
 
 /* ---- snapshot / restore ------------------------------------------------------------------ */
 
-static void snap(harness *h, wd_snap_out *o)
-{
-    wd_snap_out_init(o, 7, h->op.subtask, h->op.parallelism);
-    wd_error err = {0};
-    if (h->op.vt->snapshot(&h->op, o, &err) != 0) fail_msg("snapshot: %s", err.msg);
-}
+static void snap(harness *h, wd_snap_out *o) { op_snap(&h->op, o); }
 
-/* Restore h from the snapshots outs[0..nold) of the old subtasks. */
 static int restore_from(harness *h, const wd_snap_out *outs, uint32_t nold, wd_error *err)
 {
-    wd_snap_in in;
-    wd_snap_in_init(&in, 7, h->op.subtask, h->op.parallelism, nold);
-    for (uint32_t i = 0; i < nold; i++) assert_int_equal(wd_snap_in_add_out(&in, &outs[i]), 0);
-    int rc = h->op.vt->restore(&h->op, &in, err);
-    wd_snap_in_free(&in);
-    return rc;
+    return op_restore(&h->op, outs, nold, err);
 }
 
-/* The same with the watermark set first, as the runtime does. */
 static void restore_ok(harness *h, const wd_snap_out *outs, uint32_t nold, int64_t wm)
 {
-    wd_error err = {0};
-    h->op.watermark = wm;
-    int rc = restore_from(h, outs, nold, &err);
-    if (rc != 0) fail_msg("restore failed: %d %s", rc, err.msg);
+    op_restore_ok(&h->op, outs, nold, wm);
 }
 
 /* ---- comparing outputs ------------------------------------------------------------------- */
@@ -1382,21 +1362,11 @@ static void wm_push(wmh *h, const int64_t *ts, uint32_t n)
 
 static int wm_restore(wmh *h, const wd_snap_out *outs, uint32_t nold)
 {
-    wd_snap_in in;
-    wd_snap_in_init(&in, 7, h->op.subtask, h->op.parallelism, nold);
-    for (uint32_t i = 0; i < nold; i++) assert_int_equal(wd_snap_in_add_out(&in, &outs[i]), 0);
     wd_error err = {0};
-    int rc = h->op.vt->restore(&h->op, &in, &err);
-    wd_snap_in_free(&in);
-    return rc;
+    return op_restore(&h->op, outs, nold, &err);
 }
 
-static void wm_snap(wmh *h, wd_snap_out *o)
-{
-    wd_snap_out_init(o, 7, h->op.subtask, h->op.parallelism);
-    wd_error err = {0};
-    assert_int_equal(h->op.vt->snapshot(&h->op, o, &err), 0);
-}
+static void wm_snap(wmh *h, wd_snap_out *o) { op_snap(&h->op, o); }
 
 static void test_watermark(void **state)
 {
